@@ -1,0 +1,55 @@
+# walloc build. `make` builds the three libraries; `make test` runs the whole suite;
+# `make demo` runs the demo; `make bench` runs the benchmarks. See README.md.
+
+CLANG    ?= clang
+AR       ?= llvm-ar
+NODE     ?= node
+CC_NATIVE ?= clang
+
+SRCS     := $(wildcard src/*.c)
+HDRS     := $(wildcard src/*.h) include/walloc.h
+
+WASM_FLAGS   := -O2 -Wall -Wextra -Werror -Iinclude
+WASI_FLAGS   := --target=wasm32-wasi $(WASM_FLAGS)
+FREE_FLAGS   := --target=wasm32 -ffreestanding -nostdlib -mbulk-memory -DWALLOC_FREESTANDING $(WASM_FLAGS)
+NATIVE_FLAGS := -O2 -g -Wall -Wextra -Werror -Iinclude
+SAN_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude
+
+WASI_LIB   := build/wasm32-wasi/libwalloc.a
+FREE_LIB   := build/wasm32/libwalloc.a
+NATIVE_LIB := build/native/libwalloc.a
+SAN_LIB    := build/native-san/libwalloc.a
+
+# Tools come from scripts/install-deps, which runs only when one is missing.
+TOOLS_OK := $(shell command -v $(CLANG) >/dev/null && command -v wasm-ld >/dev/null && \
+	command -v $(AR) >/dev/null && command -v wasm-opt >/dev/null && command -v $(NODE) >/dev/null && \
+	test -f /usr/lib/wasm32-wasi/libc.a && echo yes)
+ifneq ($(TOOLS_OK),yes)
+DEPS := deps
+endif
+
+.PHONY: all deps test demo bench bench-quick clean
+all: $(WASI_LIB) $(FREE_LIB) $(NATIVE_LIB) $(SAN_LIB)
+
+deps:
+	bash scripts/install-deps
+
+define lib_rule
+$(1)/%.o: src/%.c $(HDRS) | $(DEPS)
+	@mkdir -p $$(@D)
+	$(2) -c $$< -o $$@
+$(1)/libwalloc.a: $(patsubst src/%.c,$(1)/%.o,$(SRCS))
+	rm -f $$@
+	$(AR) rcs $$@ $$^
+endef
+$(eval $(call lib_rule,build/wasm32-wasi,$(CLANG) $(WASI_FLAGS)))
+$(eval $(call lib_rule,build/wasm32,$(CLANG) $(FREE_FLAGS)))
+$(eval $(call lib_rule,build/native,$(CC_NATIVE) $(NATIVE_FLAGS)))
+$(eval $(call lib_rule,build/native-san,$(CC_NATIVE) $(SAN_FLAGS)))
+
+-include tests/tests.mk
+-include bench/bench.mk
+-include demo/demo.mk
+
+clean:
+	rm -rf build

@@ -1,0 +1,316 @@
+/* pages.c - the page layer.
+ *
+ * The heap owns [start, end) of linear memory and grows it at the top with memory.grow, one
+ * wasm page (64 KiB) at a time and never more than the request needs, so peak memory follows
+ * peak use. New memory arrives zeroed; the `zeroed` flag follows it through splits and merges
+ * so that calloc can skip clearing it.
+ *
+ * Meta slices (page-map leaves and descriptors) are cut from the front of the memory being
+ * added, before it becomes a free span: that is what breaks the circle of "a free span needs a
+ * descriptor, a descriptor needs a slice". Later the descriptor pool refills from the smallest
+ * free span. Every operation that may split spans first makes sure WL_DESCRIPTOR_RESERVE
+ * descriptors are at hand, so a split never has to allocate in the middle.
+ *
+ * If something other than walloc grows memory (a host in the freestanding build), the pages it
+ * took are simply never mapped: they are not ours, and a free of a pointer into them is invalid.
+ */
+#include "pages.h"
+#include "platform.h"
+#include "small.h"
+
+#define WL_DESCRIPTOR_RESERVE 3
+#define WL_LEAF_BYTES (WL_LEAF_ENTRIES * sizeof(struct span *))
+#define WL_LEAF_SLICES ((uint32_t)((WL_LEAF_BYTES + WL_SLICE_SIZE - 1) / WL_SLICE_SIZE))
+
+struct heap wl_heap;
+struct span wl_meta_span = { .kind = SPAN_META };
+
+static uint32_t end_slice(void) { return wl_slice_of(wl_heap.end); }
+
+unsigned wl_bin_of(uint32_t count) {
+    if (count <= WL_EXACT_BINS) return count - 1;
+    unsigned top = 31u - (unsigned)__builtin_clz(count);
+    return WL_EXACT_BINS + (top - 5) * 4 + ((count >> (top - 2)) & 3);
+}
+
+static void bin_insert(struct span *s) {
+    unsigned b = wl_bin_of(s->count);
+    s->bin = (uint8_t)b;
+    s->prev = NULL;
+    s->next = wl_heap.bins[b];
+    if (s->next) s->next->prev = s;
+    wl_heap.bins[b] = s;
+    wl_heap.bin_mask[b >> 6] |= (uint64_t)1 << (b & 63);
+    wl_heap.free_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+}
+
+static void bin_remove(struct span *s) {
+    unsigned b = s->bin;
+    if (s->prev) s->prev->next = s->next;
+    else wl_heap.bins[b] = s->next;
+    if (s->next) s->next->prev = s->prev;
+    if (!wl_heap.bins[b]) wl_heap.bin_mask[b >> 6] &= ~((uint64_t)1 << (b & 63));
+    wl_heap.free_span_bytes -= (size_t)s->count << WL_SLICE_SHIFT;
+}
+
+/* First non-empty bin at or after `b`, or WL_BIN_COUNT. */
+static unsigned next_bin(unsigned b) {
+    for (unsigned word = b >> 6; word < 2; word++) {
+        uint64_t bits = wl_heap.bin_mask[word];
+        if (word == b >> 6) bits &= ~(uint64_t)0 << (b & 63);
+        if (bits) return word * 64 + (unsigned)__builtin_ctzll(bits);
+    }
+    return WL_BIN_COUNT;
+}
+
+static struct span *find_free(uint32_t count) {
+    unsigned b = wl_bin_of(count);
+    if (b >= WL_EXACT_BINS) {
+        for (struct span *s = wl_heap.bins[b]; s; s = s->next)
+            if (s->count >= count) return s;
+        b++;
+        if (b == WL_BIN_COUNT) return NULL;
+    }
+    b = next_bin(b);
+    return b < WL_BIN_COUNT ? wl_heap.bins[b] : NULL;
+}
+
+static void descriptor_put(struct span *s) {
+    s->kind = SPAN_DEAD;
+    s->next = wl_heap.dead;
+    wl_heap.dead = s;
+}
+
+static struct span *descriptor_take(void) {
+    struct span *s = wl_heap.dead;
+    wl_heap.dead = s->next;
+    return s;
+}
+
+static unsigned dead_count_at_least(unsigned wanted) {
+    unsigned n = 0;
+    for (struct span *s = wl_heap.dead; s && n < wanted; s = s->next) n++;
+    return n;
+}
+
+static void mark_meta(uint32_t first, uint32_t count) {
+    for (uint32_t i = 0; i < count; i++) wl_map_set(first + i, &wl_meta_span);
+    wl_heap.meta_bytes += (size_t)count << WL_SLICE_SHIFT;
+}
+
+/* Turns one slice into descriptors. Its memory may be dirty: each descriptor is written. */
+static void fill_descriptors(uint32_t slice) {
+    mark_meta(slice, 1);
+    struct span *d = wl_ptr_of(wl_slice_off(slice));
+    for (size_t i = 0; i < WL_SLICE_SIZE / sizeof(struct span); i++) {
+        d[i] = (struct span){ .kind = SPAN_DEAD };
+        descriptor_put(&d[i]);
+    }
+}
+
+/* Makes [first, first+count) a free span, merged with free neighbours. */
+static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed) {
+    if (first > wl_slice_of(wl_heap.start)) {
+        struct span *left = wl_map_get(first - 1);
+        if (left && left->kind == SPAN_FREE && left->first + left->count == first) {
+            bin_remove(left);
+            first = left->first;
+            count += left->count;
+            zeroed &= left->zeroed;
+            descriptor_put(left);
+        }
+    }
+    if (first + count < end_slice()) {
+        struct span *right = wl_map_get(first + count);
+        if (right && right->kind == SPAN_FREE && right->first == first + count) {
+            bin_remove(right);
+            count += right->count;
+            zeroed &= right->zeroed;
+            descriptor_put(right);
+        }
+    }
+    s->first = first;
+    s->count = count;
+    s->kind = SPAN_FREE;
+    s->zeroed = (uint8_t)zeroed;
+    wl_map_set(first, s);
+    wl_map_set(first + count - 1, s);
+    bin_insert(s);
+}
+
+/* Takes ownership of fresh (zeroed) memory [from, to): leaves, descriptors, then a free span.
+ * Returns 0 when the region is too small to carry its own meta slices. */
+static int add_region(wl_off from, wl_off to) {
+    uint32_t first = wl_slice_of(from), last = wl_slice_of(to);
+    uint32_t cursor = first;
+    for (uint32_t leaf = first >> WL_LEAF_SHIFT; leaf <= (last - 1) >> WL_LEAF_SHIFT; leaf++) {
+        if (wl_heap.map[leaf]) continue;
+        if (cursor + WL_LEAF_SLICES > last) return 0;
+        wl_heap.map[leaf] = wl_ptr_of(wl_slice_off(cursor));
+        cursor += WL_LEAF_SLICES;
+    }
+    mark_meta(first, cursor - first);
+    wl_heap.end = to;
+    while (dead_count_at_least(WL_DESCRIPTOR_RESERVE) < WL_DESCRIPTOR_RESERVE) {
+        if (cursor == last) return 0;
+        fill_descriptors(cursor++);
+    }
+    if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, 1);
+    return 1;
+}
+
+static int grow_pages(uint32_t pages) {
+    uint64_t now = wl_platform_memory_pages();
+    if (now + pages > wl_heap.limit_pages) return 0;
+    int64_t old = wl_platform_grow(pages);
+    if (old < 0) return 0;
+    wl_heap.grow_count++;
+    wl_off from = (wl_off)old * WL_WASM_PAGE_SIZE;
+    return add_region(from, from + (wl_off)pages * WL_WASM_PAGE_SIZE);
+}
+
+struct span *wl_top_free_span(void) {
+    if (wl_heap.end <= wl_heap.start) return NULL;
+    struct span *s = wl_map_get(end_slice() - 1);
+    if (s && s->kind == SPAN_FREE && s->first + s->count == end_slice()) return s;
+    return NULL;
+}
+
+/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. Meta
+ * slices cut from new memory can leave it short once, hence the second round. */
+static struct span *grow(uint32_t count) {
+    for (int round = 0; round < 3; round++) {
+        struct span *top = wl_top_free_span();
+        uint32_t have = top ? top->count : 0;
+        if (have >= count) return top;
+        uint64_t missing = ((uint64_t)(count - have) << WL_SLICE_SHIFT) + (round ? WL_LEAF_BYTES : 0);
+        uint64_t pages = (missing + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
+        if (pages > WL_MAX_MEMORY / WL_WASM_PAGE_SIZE || !grow_pages((uint32_t)pages)) return NULL;
+    }
+    return NULL;
+}
+
+/* Keeps WL_DESCRIPTOR_RESERVE descriptors at hand, taking a slice from the end of the
+ * shortest free span, or new memory. */
+static int reserve_descriptors(void) {
+    while (dead_count_at_least(WL_DESCRIPTOR_RESERVE) < WL_DESCRIPTOR_RESERVE) {
+        unsigned b = next_bin(0);
+        if (b == WL_BIN_COUNT) {
+            if (!grow_pages(1)) return 0;
+            continue;
+        }
+        struct span *f = wl_heap.bins[b];
+        bin_remove(f);
+        f->count--;
+        uint32_t slice = f->first + f->count;
+        if (f->count) {
+            wl_map_set(f->first + f->count - 1, f);
+            bin_insert(f);
+        } else {
+            descriptor_put(f);
+        }
+        fill_descriptors(slice);
+    }
+    return 1;
+}
+
+int wl_heap_init(void) {
+    wl_off base = wl_platform_init();
+    wl_off start = (base + WL_SLICE_SIZE - 1) & ~(wl_off)(WL_SLICE_SIZE - 1);
+    wl_off end = (wl_off)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE;
+    wl_heap.limit_pages = (uint32_t)(WL_MAX_MEMORY / WL_WASM_PAGE_SIZE);
+    wl_heap.start = wl_heap.end = start;
+    if (start >= end || !add_region(start, end)) {
+        /* Too little memory after __heap_base to hold its own meta slices: it stays unused and
+         * the heap begins at the next page that memory.grow brings. */
+        wl_heap.start = wl_heap.end = end > start ? end : start;
+    }
+    wl_classes_init();
+    wl_heap.ready = 1;
+    return reserve_descriptors();
+}
+
+/* Cuts `count` slices at `at` out of free span `f`; the pieces before and after stay free. */
+static struct span *carve(struct span *f, uint32_t at, uint32_t count, enum span_kind kind) {
+    uint32_t end = f->first + f->count;
+    int zeroed = f->zeroed;
+    struct span *s = f;
+    bin_remove(f);
+    if (at > f->first) {
+        f->count = at - f->first;
+        wl_map_set(at - 1, f);
+        bin_insert(f);
+        s = descriptor_take();
+    }
+    if (at + count < end) {
+        struct span *rest = descriptor_take();
+        rest->first = at + count;
+        rest->count = end - rest->first;
+        rest->kind = SPAN_FREE;
+        rest->zeroed = (uint8_t)zeroed;
+        wl_map_set(rest->first, rest);
+        wl_map_set(end - 1, rest);
+        bin_insert(rest);
+    }
+    s->first = at;
+    s->count = count;
+    s->kind = (uint8_t)kind;
+    s->zeroed = (uint8_t)zeroed;
+    s->next = s->prev = NULL;
+    for (uint32_t i = 0; i < count; i++) wl_map_set(at + i, s);
+    return s;
+}
+
+struct span *wl_span_alloc(uint32_t count, uint32_t align_slices, enum span_kind kind) {
+    if ((!wl_heap.ready && !wl_heap_init()) || !reserve_descriptors()) return NULL;
+    uint64_t needed = (uint64_t)count + align_slices - 1;
+    if (needed > WL_MAX_SLICES) return NULL;
+    struct span *f = find_free((uint32_t)needed);
+    if (!f) f = grow((uint32_t)needed);
+    if (!f) return NULL;
+    uint32_t at = (f->first + align_slices - 1) & ~(align_slices - 1);
+    return carve(f, at, count, kind);
+}
+
+void wl_span_release(struct span *s) {
+    make_free(s, s->first, s->count, 0);
+}
+
+int wl_span_extend(struct span *s, uint32_t count) {
+    uint32_t end = s->first + s->count, missing = count - s->count;
+    if (!reserve_descriptors()) return 0;
+    struct span *right = end < end_slice() ? wl_map_get(end) : NULL;
+    int right_free = right && right->kind == SPAN_FREE && right->first == end;
+    if (!right_free || right->count < missing) {
+        int at_top = right_free ? right->first + right->count == end_slice() : end == end_slice();
+        if (!at_top || !grow(missing)) return 0;
+        right = wl_map_get(end);
+        if (!right || right->kind != SPAN_FREE || right->first != end || right->count < missing)
+            return 0;
+    }
+    bin_remove(right);
+    if (right->count > missing) {
+        right->first += missing;
+        right->count -= missing;
+        wl_map_set(right->first, right);
+        bin_insert(right);
+    } else {
+        descriptor_put(right);
+    }
+    for (uint32_t i = end; i < s->first + count; i++) wl_map_set(i, s);
+    s->count = count;
+    return 1;
+}
+
+void wl_span_shrink(struct span *s, uint32_t count) {
+    if (count >= s->count || !reserve_descriptors()) return;
+    uint32_t tail = s->first + count, tail_count = s->count - count;
+    s->count = count;
+    make_free(descriptor_take(), tail, tail_count, 0);
+}
+
+int wl_is_free_memory(wl_off off) {
+    if (off < wl_heap.start || off >= wl_heap.end) return 0;
+    struct span *s = wl_map_get(wl_slice_of(off));
+    return s && s != &wl_meta_span && !wl_span_containing(off);
+}

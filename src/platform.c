@@ -1,0 +1,83 @@
+/* platform.c - linear memory, errno and the error channel for each platform. */
+#include "platform.h"
+
+wl_off wl_memory_base;
+
+#if defined(__wasm__)
+
+extern unsigned char __heap_base;
+
+wl_off wl_platform_init(void) {
+    wl_memory_base = 0;
+    return (wl_off)&__heap_base;
+}
+
+uint32_t wl_platform_memory_pages(void) { return (uint32_t)__builtin_wasm_memory_size(0); }
+
+int64_t wl_platform_grow(uint32_t pages) {
+    size_t old = __builtin_wasm_memory_grow(0, pages);
+    return old == (size_t)-1 ? -1 : (int64_t)old;
+}
+
+_Noreturn void wl_platform_trap(void) { __builtin_trap(); }
+
+#if defined(WALLOC_FREESTANDING)
+
+void wl_platform_set_errno(int code) { (void)code; }
+void wl_platform_write_error(const char *text, size_t length) { (void)text; (void)length; }
+
+#else
+
+#include <errno.h>
+#include <unistd.h>
+
+void wl_platform_set_errno(int code) { errno = code; }
+void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, text, length); }
+
+#endif
+
+#else /* native */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* The emulated memory starts with one page of pretend static data, and __heap_base sits at an
+ * odd offset inside the second page so that rounding up to a slice is exercised natively too. */
+#define NATIVE_HEAP_BASE ((wl_off)WL_WASM_PAGE_SIZE + 0x1230)
+#define NATIVE_INITIAL_PAGES 2u
+
+static uint32_t native_pages;
+
+wl_off wl_platform_init(void) {
+    void *region = mmap(NULL, (size_t)WL_MAX_MEMORY, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region == MAP_FAILED) {
+        static const char msg[] = "walloc: cannot reserve the emulated linear memory\n";
+        wl_platform_write_error(msg, sizeof msg - 1);
+        abort();
+    }
+    wl_memory_base = (wl_off)region;
+    native_pages = 0;
+    if (wl_platform_grow(NATIVE_INITIAL_PAGES) < 0) abort();
+    return NATIVE_HEAP_BASE;
+}
+
+uint32_t wl_platform_memory_pages(void) { return native_pages; }
+
+int64_t wl_platform_grow(uint32_t pages) {
+    uint64_t old = native_pages;
+    if (old + pages > (WL_MAX_MEMORY / WL_WASM_PAGE_SIZE)) return -1;
+    void *at = (void *)(wl_memory_base + old * WL_WASM_PAGE_SIZE);
+    if (pages && mprotect(at, (size_t)pages * WL_WASM_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+        return -1;
+    native_pages = (uint32_t)(old + pages);
+    return (int64_t)old;
+}
+
+void wl_platform_set_errno(int code) { errno = code; }
+void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, text, length); }
+_Noreturn void wl_platform_trap(void) { abort(); }
+
+#endif

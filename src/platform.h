@@ -1,0 +1,41 @@
+/* platform.h - the only place that knows where walloc runs.
+ *
+ * Three platforms share the core: wasm32-wasi (libc present), freestanding wasm32 (nothing but
+ * the module's memory) and native x86-64, where linear memory is emulated by one reserved region
+ * whose pages become accessible as it "grows", so sanitizers and valgrind see the same code.
+ */
+#ifndef WALLOC_PLATFORM_H
+#define WALLOC_PLATFORM_H
+
+#include "types.h"
+
+/* errno values as the C library of the platform numbers them (WASI's differ from Linux's); the
+ * freestanding build has no errno but posix_memalign still returns WASI's numbers. */
+#if defined(WALLOC_FREESTANDING)
+#define WL_ENOMEM 48
+#define WL_EINVAL 28
+#else
+#include <errno.h>
+#define WL_ENOMEM ENOMEM
+#define WL_EINVAL EINVAL
+#endif
+
+/* Sets wl_memory_base and returns the offset where the heap may begin (__heap_base). */
+wl_off wl_platform_init(void);
+
+/* Current size of linear memory, in wasm pages. */
+uint32_t wl_platform_memory_pages(void);
+
+/* Grows linear memory by `pages`; returns the old size in pages, or -1 when refused. */
+int64_t wl_platform_grow(uint32_t pages);
+
+/* Sets errno where the platform has one. */
+void wl_platform_set_errno(int code);
+
+/* Writes one line of diagnostics to stderr where there is one. */
+void wl_platform_write_error(const char *text, size_t length);
+
+/* Stops the program after a fatal report. */
+_Noreturn void wl_platform_trap(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* report.c - fatal reports and walloc_last_error. The message is built by hand (no printf):
+ * the freestanding build has none, and a heap that just found itself corrupt should not call
+ * into code that may allocate. */
+#include "walloc.h"
+#include "platform.h"
+#include "report.h"
+
+static char last_error[160];
+
+static size_t append(size_t at, const char *text) {
+    while (*text && at < sizeof last_error - 2) last_error[at++] = *text++;
+    return at;
+}
+
+static size_t append_hex(size_t at, uintptr_t value) {
+    char digits[2 * sizeof value];
+    int n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[value & 15];
+        value >>= 4;
+    } while (value);
+    at = append(at, "0x");
+    while (n && at < sizeof last_error - 2) last_error[at++] = digits[--n];
+    return at;
+}
+
+static void publish(size_t at) {
+    last_error[at] = '\n';
+    wl_platform_write_error(last_error, at + 1);
+    last_error[at] = '\0';
+}
+
+_Noreturn void wl_fatal(const char *what, const void *ptr) {
+    size_t at = append(0, "walloc: ");
+    at = append(at, what);
+    at = append(at, " of ");
+    publish(append_hex(at, (uintptr_t)ptr));
+    wl_platform_trap();
+}
+
+int wl_check_failed(int code, const char *what, wl_off where) {
+    size_t at = append(0, "walloc: heap check failed: ");
+    at = append(at, what);
+    at = append(at, " at ");
+    publish(append_hex(at, (uintptr_t)wl_ptr_of(where)));
+    return code;
+}
+
+const char *walloc_last_error(void) { return last_error; }

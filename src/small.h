@@ -1,0 +1,77 @@
+/* small.h - blocks of up to 32 KiB, served from spans of one size class.
+ *
+ * The fast paths live here, inline: a malloc takes the lowest set bit of the first span on its
+ * class's list; a free sets the bit back. Everything that touches the page layer (a new span, a
+ * span that empties) is out of line in small.c.
+ */
+#ifndef WALLOC_SMALL_H
+#define WALLOC_SMALL_H
+
+#include "types.h"
+
+/* Builds the size-class table; called once by the page layer's first use. */
+void wl_classes_init(void);
+
+/* Gives `cls` a span with a free block; returns NULL (errno ENOMEM) when memory runs out. */
+struct span *wl_small_refill(unsigned cls);
+
+/* Called by wl_small_free when a block's release changes the span's list membership. */
+void wl_small_span_changed(struct size_class *c, struct span *s);
+
+static inline void wl_count_alloc(size_t bytes) {
+    wl_heap.live_bytes += bytes;
+    wl_heap.alloc_count++;
+    if (wl_heap.live_bytes > wl_heap.peak_live_bytes) wl_heap.peak_live_bytes = wl_heap.live_bytes;
+}
+
+/* A block of class `cls`; `*zeroed` says whether its memory is known to be zero. */
+static inline void *wl_small_alloc(unsigned cls, int *zeroed) {
+    struct size_class *c = &wl_classes[cls];
+    struct span *s = c->available;
+    if (__builtin_expect(s == NULL, 0)) {
+        s = wl_small_refill(cls);
+        if (!s) return NULL;
+    }
+    unsigned word = s->hint;
+    uint64_t bits;
+    while ((bits = s->free_bits[word]) == 0) word++;
+    s->hint = (uint16_t)word;
+    s->free_bits[word] = bits & (bits - 1);
+    if (--s->free_blocks == 0) {
+        c->available = s->next;
+        if (s->next) s->next->prev = NULL;
+        s->next = NULL;
+    }
+    *zeroed = s->zeroed;
+    wl_count_alloc(c->size);
+    unsigned index = word * 64 + (unsigned)__builtin_ctzll(bits);
+    return wl_ptr_of(wl_span_start(s) + (wl_off)index * c->size);
+}
+
+/* Block index of `off` in small span `s`, or -1 when `off` is not the start of one of its
+ * blocks. The reciprocal is exact for every offset inside a span (< 64 KiB). */
+static inline int wl_small_index(const struct span *s, wl_off off) {
+    const struct size_class *c = &wl_classes[s->size_class];
+    uint32_t rel = (uint32_t)(off - wl_span_start(s));
+    uint32_t index = (uint32_t)(((uint64_t)rel * c->reciprocal) >> 32);
+    if (index * c->size != rel || index >= c->blocks) return -1;
+    return (int)index;
+}
+
+static inline int wl_small_is_free(const struct span *s, unsigned index) {
+    return (int)((s->free_bits[index >> 6] >> (index & 63)) & 1);
+}
+
+/* Releases block `index` of `s`, which the caller proved live. */
+static inline void wl_small_free(struct span *s, unsigned index) {
+    struct size_class *c = &wl_classes[s->size_class];
+    unsigned word = index >> 6;
+    s->free_bits[word] |= (uint64_t)1 << (index & 63);
+    if (word < s->hint) s->hint = (uint16_t)word;
+    s->zeroed = 0;
+    wl_heap.live_bytes -= c->size;
+    wl_heap.free_count++;
+    if (++s->free_blocks == 1 || s->free_blocks == c->blocks) wl_small_span_changed(c, s);
+}
+
+#endif

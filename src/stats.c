@@ -1,0 +1,149 @@
+/* stats.c - counters, the growth cap, and walloc_check's walk over the whole heap. */
+#include "walloc.h"
+#include "pages.h"
+#include "platform.h"
+#include "report.h"
+#include "small.h"
+
+static size_t clamp_size(uint64_t bytes) { return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes; }
+
+size_t walloc_set_limit(size_t bytes) {
+    if (!wl_heap.ready) wl_heap_init();
+    uint64_t previous = (uint64_t)wl_heap.limit_pages * WL_WASM_PAGE_SIZE;
+    uint64_t pages = (uint64_t)bytes / WL_WASM_PAGE_SIZE;
+    uint64_t most = WL_MAX_MEMORY / WL_WASM_PAGE_SIZE;
+    wl_heap.limit_pages = (uint32_t)(pages < most ? pages : most);
+    return clamp_size(previous);
+}
+
+void walloc_get_stats(struct walloc_stats *out) {
+    size_t small_live = wl_heap.live_bytes - wl_heap.large_live_bytes;
+    out->heap_bytes = wl_heap.end - wl_heap.start;
+    out->live_bytes = wl_heap.live_bytes;
+    out->peak_live_bytes = wl_heap.peak_live_bytes;
+    out->free_bytes = wl_heap.free_span_bytes + (wl_heap.small_block_bytes - small_live);
+    out->meta_bytes = wl_heap.meta_bytes;
+    out->alloc_count = wl_heap.alloc_count;
+    out->free_count = wl_heap.free_count;
+    out->grow_count = wl_heap.grow_count;
+    out->memory_bytes = wl_heap.ready
+        ? clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE) : 0;
+}
+
+/* What the walk over spans adds up, to compare with the running counters. */
+struct tally {
+    size_t spans, free_spans, available_spans;
+    size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
+};
+
+static int check_small(const struct span *s, struct tally *t) {
+    wl_off at = wl_span_start(s);
+    if (s->size_class >= WL_CLASS_COUNT) return wl_check_failed(-10, "bad size class", at);
+    const struct size_class *c = &wl_classes[s->size_class];
+    if (s->count != c->slices) return wl_check_failed(-11, "small span of wrong length", at);
+    unsigned free_bits = 0;
+    for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
+        uint64_t bits = s->free_bits[w];
+        unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
+        if (below < 64 && (bits >> below)) return wl_check_failed(-12, "free bit past the last block", at);
+        if (w < s->hint && bits) return wl_check_failed(-13, "free bit below the search hint", at);
+        free_bits += (unsigned)__builtin_popcountll(bits);
+    }
+    if (free_bits != s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
+    if (s->free_blocks) t->available_spans++;
+    t->live_bytes += (size_t)(c->blocks - s->free_blocks) * c->size;
+    t->small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+    t->small_block_bytes += (size_t)c->blocks * c->size;
+    return 0;
+}
+
+static int check_map_covers(const struct span *s) {
+    for (uint32_t i = 0; i < s->count; i++)
+        if (wl_map_get(s->first + i) != s)
+            return wl_check_failed(-15, "page map entry of a live span is wrong", wl_slice_off(s->first + i));
+    return 0;
+}
+
+static int walk_spans(struct tally *t) {
+    uint32_t slice = wl_slice_of(wl_heap.start), end = wl_slice_of(wl_heap.end);
+    int previous_free = 0, err;
+    while (slice < end) {
+        struct span *s = wl_map_get(slice);
+        wl_off at = wl_slice_off(slice);
+        if (!s || s == &wl_meta_span) {
+            if (s) t->meta_bytes += WL_SLICE_SIZE;
+            previous_free = 0;
+            slice++;
+            continue;
+        }
+        if (s->first != slice) return wl_check_failed(-1, "page map entry does not start a span", at);
+        if (s->count == 0 || s->count > end - slice) return wl_check_failed(-2, "span runs past the heap", at);
+        t->spans++;
+        switch (s->kind) {
+        case SPAN_FREE:
+            if (previous_free) return wl_check_failed(-3, "free spans left unmerged", at);
+            if (wl_map_get(slice + s->count - 1) != s) return wl_check_failed(-4, "free span's last map entry is wrong", at);
+            if (s->bin != wl_bin_of(s->count)) return wl_check_failed(-5, "free span in the wrong bin", at);
+            t->free_spans++;
+            t->free_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            break;
+        case SPAN_SMALL:
+            if ((err = check_map_covers(s)) || (err = check_small(s, t))) return err;
+            break;
+        case SPAN_LARGE:
+            if ((err = check_map_covers(s))) return err;
+            t->live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            t->large_live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            break;
+        default:
+            return wl_check_failed(-6, "span of unknown kind", at);
+        }
+        previous_free = s->kind == SPAN_FREE;
+        slice += s->count;
+    }
+    return 0;
+}
+
+/* Every list is walked with a step bound, so a cycle is reported instead of hanging. */
+static int check_lists(const struct tally *t) {
+    size_t listed = 0, binned = 0;
+    for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
+        const struct span *prev = NULL;
+        for (const struct span *s = wl_classes[cls].available; s; prev = s, s = s->next) {
+            if (++listed > t->spans) return wl_check_failed(-20, "size class list loops", 0);
+            if (s->kind != SPAN_SMALL || s->size_class != cls || !s->free_blocks || s->prev != prev)
+                return wl_check_failed(-21, "bad span on a size class list", wl_span_start(s));
+        }
+    }
+    if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its class list", 0);
+    for (unsigned b = 0; b < WL_BIN_COUNT; b++) {
+        const struct span *prev = NULL;
+        int nonempty = (int)((wl_heap.bin_mask[b >> 6] >> (b & 63)) & 1);
+        if (nonempty != (wl_heap.bins[b] != NULL)) return wl_check_failed(-23, "bin mask disagrees with bins", 0);
+        for (const struct span *s = wl_heap.bins[b]; s; prev = s, s = s->next) {
+            if (++binned > t->spans) return wl_check_failed(-24, "free bin loops", 0);
+            if (s->kind != SPAN_FREE || s->bin != b || s->prev != prev)
+                return wl_check_failed(-25, "bad span in a free bin", wl_span_start(s));
+        }
+    }
+    if (binned != t->free_spans) return wl_check_failed(-26, "free span missing from the bins", 0);
+    return 0;
+}
+
+static int check_counters(const struct tally *t) {
+    if (t->live_bytes != wl_heap.live_bytes) return wl_check_failed(-30, "live byte count is off", 0);
+    if (t->large_live_bytes != wl_heap.large_live_bytes) return wl_check_failed(-31, "large live byte count is off", 0);
+    if (t->free_bytes != wl_heap.free_span_bytes) return wl_check_failed(-32, "free span byte count is off", 0);
+    if (t->small_span_bytes != wl_heap.small_span_bytes || t->small_block_bytes != wl_heap.small_block_bytes)
+        return wl_check_failed(-33, "small span byte counts are off", 0);
+    if (t->meta_bytes != wl_heap.meta_bytes) return wl_check_failed(-34, "meta byte count is off", 0);
+    return 0;
+}
+
+int walloc_check(void) {
+    if (!wl_heap.ready) return 0;
+    struct tally t = { 0 };
+    int err;
+    if ((err = walk_spans(&t)) || (err = check_lists(&t)) || (err = check_counters(&t))) return err;
+    return 0;
+}

@@ -1,0 +1,135 @@
+/* types.h - the whole data model of walloc, in one place.
+ *
+ * Linear memory is cut into 4 KiB slices. A contiguous run of slices is a span, described by a
+ * `struct span` that lives out of line, in descriptor slices of its own. Every span is one of:
+ *
+ *   FREE   memory the page layer can hand to anyone; free spans never touch each other (they
+ *          coalesce on release) and sit in bins by length for best-fit search.
+ *   SMALL  a run of 1..16 slices cut into equal blocks of one size class (8 B .. 32 KiB). A
+ *          bitmap in the descriptor says which blocks are free, so blocks carry no header and
+ *          no in-band link a stray write could corrupt.
+ *   LARGE  one block of more than 32 KiB, rounded up to whole slices.
+ *
+ * The page map sends a slice number to the descriptor of the span it belongs to, in two levels
+ * (1024 leaves of 1024 entries cover 4 GiB; a leaf is created when the heap first reaches its
+ * 4 MiB). The entries of every slice of an in-use span are exact, so `free` finds its span in
+ * two loads and can prove the pointer is a block start. For a free span only its first and last
+ * entries are kept (that is all coalescing needs); a stale interior entry is harmless because a
+ * lookup only believes a descriptor that is in use and covers the slice.
+ *
+ * Descriptors and leaves are "meta" slices: their map entries point at one static descriptor of
+ * kind META, so a pointer into them is never mistaken for a block.
+ *
+ * Addresses inside walloc are offsets into linear memory (`wl_off`). On wasm the memory starts
+ * at 0 and an offset is the pointer itself; natively the emulated memory starts wherever the
+ * platform reserved it.
+ */
+#ifndef WALLOC_TYPES_H
+#define WALLOC_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uintptr_t wl_off;
+
+#define WL_SLICE_SHIFT 12
+#define WL_SLICE_SIZE ((size_t)1 << WL_SLICE_SHIFT)
+#define WL_WASM_PAGE_SIZE ((size_t)65536)
+#define WL_MAX_MEMORY ((uint64_t)1 << 32)
+#define WL_MAX_SLICES ((uint32_t)(WL_MAX_MEMORY >> WL_SLICE_SHIFT))
+
+#define WL_LEAF_SHIFT 10
+#define WL_LEAF_ENTRIES (1u << WL_LEAF_SHIFT)
+#define WL_DIR_ENTRIES (WL_MAX_SLICES >> WL_LEAF_SHIFT)
+
+/* Requests above this fail with ENOMEM before any arithmetic could overflow. */
+#define WL_MAX_REQUEST ((size_t)0xFFFF0000u)
+
+#define WL_SMALL_MAX 32768u
+#define WL_CLASS_COUNT 73
+#define WL_SMALL_MAX_SLICES 16
+#define WL_BITMAP_WORDS 8
+#define WL_MAX_BLOCKS (WL_BITMAP_WORDS * 64)
+
+/* Free spans up to 32 slices have a bin per length; longer ones four bins per doubling. */
+#define WL_EXACT_BINS 32
+#define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
+
+enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_META };
+
+struct span {
+    uint32_t first;          /* first slice number */
+    uint32_t count;          /* length in slices */
+    uint8_t kind;            /* enum span_kind */
+    uint8_t size_class;      /* SMALL: index into wl_classes */
+    uint8_t zeroed;          /* the memory of every free block (FREE: of the span) is still zero */
+    uint8_t bin;             /* FREE: the bin it is listed in */
+    uint16_t free_blocks;    /* SMALL: blocks not handed out */
+    uint16_t hint;           /* SMALL: no free bit lies in a word below this one */
+    struct span *next;       /* SMALL: class list; FREE: bin list; DEAD: descriptor pool */
+    struct span *prev;
+    uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
+};
+
+struct size_class {
+    struct span *available;  /* spans with at least one free block; the head serves malloc */
+    uint32_t size;           /* block size in bytes */
+    uint32_t reciprocal;     /* ceil(2^32 / size): block index = offset * reciprocal >> 32 */
+    uint16_t slices;         /* length of its spans */
+    uint16_t blocks;         /* blocks per span */
+};
+
+struct heap {
+    int ready;
+    wl_off start;            /* first slice of the heap, __heap_base rounded up to a slice */
+    wl_off end;              /* end of the memory the heap owns (a wasm page boundary) */
+    uint32_t limit_pages;    /* walloc_set_limit, in wasm pages */
+    struct span *bins[WL_BIN_COUNT];
+    uint64_t bin_mask[2];    /* bit b set = bins[b] is not empty */
+    struct span *dead;       /* unused descriptors */
+    size_t free_span_bytes;
+    size_t small_span_bytes; /* bytes of SMALL spans, blocks and tail waste */
+    size_t small_block_bytes;/* blocks * size over SMALL spans */
+    size_t large_live_bytes;
+    size_t meta_bytes;
+    size_t live_bytes;
+    size_t peak_live_bytes;
+    size_t alloc_count;
+    size_t free_count;
+    size_t grow_count;
+    struct span **map[WL_DIR_ENTRIES];
+};
+
+extern struct heap wl_heap;
+extern struct size_class wl_classes[WL_CLASS_COUNT];
+extern struct span wl_meta_span;
+extern wl_off wl_memory_base;
+
+static inline wl_off wl_off_of(const void *p) { return (uintptr_t)p - wl_memory_base; }
+static inline void *wl_ptr_of(wl_off off) { return (void *)(wl_memory_base + off); }
+static inline uint32_t wl_slice_of(wl_off off) { return (uint32_t)(off >> WL_SLICE_SHIFT); }
+static inline wl_off wl_slice_off(uint32_t slice) { return (wl_off)slice << WL_SLICE_SHIFT; }
+static inline wl_off wl_span_start(const struct span *s) { return wl_slice_off(s->first); }
+
+/* The descriptor the map holds for a slice, or NULL where no leaf exists. Only trust it after
+ * checking kind and range (see wl_span_containing). */
+static inline struct span *wl_map_get(uint32_t slice) {
+    struct span **leaf = wl_heap.map[slice >> WL_LEAF_SHIFT];
+    return leaf ? leaf[slice & (WL_LEAF_ENTRIES - 1)] : NULL;
+}
+
+static inline void wl_map_set(uint32_t slice, struct span *s) {
+    wl_heap.map[slice >> WL_LEAF_SHIFT][slice & (WL_LEAF_ENTRIES - 1)] = s;
+}
+
+/* Size class of a request of at most WL_SMALL_MAX bytes: 8, then steps of 16 up to 128, then
+ * eight classes per doubling, so rounding wastes at most 1/8 of a block above 128 bytes. */
+static inline unsigned wl_class_of(size_t size) {
+    if (size <= 8) return 0;
+    if (size <= 128) return (unsigned)((size + 15) >> 4);
+    unsigned top = 31u - (unsigned)__builtin_clz((unsigned)(size - 1));
+    unsigned step = (unsigned)((size - 1 - ((size_t)1 << top)) >> (top - 3));
+    return 9 + (top - 7) * 8 + step;
+}
+
+#endif
