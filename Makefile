@@ -2,7 +2,7 @@
 # `make demo` runs the demo; `make bench` runs the benchmarks. See README.md.
 
 CLANG    ?= clang
-AR       ?= llvm-ar
+AR       := llvm-ar
 NODE     ?= node
 CC_NATIVE ?= clang
 
