@@ -24,6 +24,7 @@
 
 struct heap wl_heap;
 struct span wl_meta_span = { .kind = SPAN_META };
+struct span wl_free_interior = { .kind = SPAN_DEAD };
 
 static uint32_t end_slice(void) { return wl_slice_of(wl_heap.end); }
 
@@ -114,6 +115,7 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
         struct span *left = wl_map_get(first - 1);
         if (left && left->kind == SPAN_FREE && left->first + left->count == first) {
             bin_remove(left);
+            wl_map_set(first - 1, &wl_free_interior);
             first = left->first;
             count += left->count;
             zeroed &= left->zeroed;
@@ -124,6 +126,7 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
         struct span *right = wl_map_get(first + count);
         if (right && right->kind == SPAN_FREE && right->first == first + count) {
             bin_remove(right);
+            wl_map_set(first + count, &wl_free_interior);
             count += right->count;
             zeroed &= right->zeroed;
             descriptor_put(right);
@@ -272,7 +275,14 @@ struct span *wl_span_alloc(uint32_t count, uint32_t align_slices, enum span_kind
     return carve(f, at, count, kind);
 }
 
+/* Points the map entries of slices leaving use at wl_free_interior, so that no entry is left
+ * naming a descriptor that may later describe some other span. */
+static void forget_slices(uint32_t first, uint32_t count) {
+    for (uint32_t i = 0; i < count; i++) wl_map_set(first + i, &wl_free_interior);
+}
+
 void wl_span_release(struct span *s) {
+    forget_slices(s->first, s->count);
     make_free(s, s->first, s->count, 0);
 }
 
@@ -306,11 +316,12 @@ void wl_span_shrink(struct span *s, uint32_t count) {
     if (count >= s->count || !reserve_descriptors()) return;
     uint32_t tail = s->first + count, tail_count = s->count - count;
     s->count = count;
+    forget_slices(tail, tail_count);
     make_free(descriptor_take(), tail, tail_count, 0);
 }
 
 int wl_is_free_memory(wl_off off) {
     if (off < wl_heap.start || off >= wl_heap.end) return 0;
     struct span *s = wl_map_get(wl_slice_of(off));
-    return s && s != &wl_meta_span && !wl_span_containing(off);
+    return s && s != &wl_meta_span && s->kind != SPAN_SMALL && s->kind != SPAN_LARGE;
 }

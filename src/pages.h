@@ -23,14 +23,12 @@ int wl_span_extend(struct span *s, uint32_t count);
 /* Cuts an in-use span down to `count` (>= 1) slices, freeing its tail. */
 void wl_span_shrink(struct span *s, uint32_t count);
 
-/* The in-use (SMALL or LARGE) span holding offset `off`, or NULL. */
+/* The in-use (SMALL or LARGE) span holding offset `off`, or NULL. Map entries of in-use spans
+ * are exact and no other entry names an in-use descriptor, so the kind is the whole test. */
 static inline struct span *wl_span_containing(wl_off off) {
-    if (off < wl_heap.start || off >= wl_heap.end) return NULL;
-    uint32_t slice = wl_slice_of(off);
-    struct span *s = wl_map_get(slice);
-    if (s && (s->kind == SPAN_SMALL || s->kind == SPAN_LARGE) && slice - s->first < s->count)
-        return s;
-    return NULL;
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return NULL;
+    struct span *s = wl_map_get(wl_slice_of(off));
+    return s && (s->kind == SPAN_SMALL || s->kind == SPAN_LARGE) ? s : NULL;
 }
 
 /* Whether `off` lies in heap memory that is not in use: freed, never handed out, or a span

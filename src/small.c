@@ -11,6 +11,16 @@
 
 struct size_class wl_classes[WL_CLASS_COUNT];
 
+#define C8(a) a, a, a, a, a, a, a, a
+/* wl_class_of_large for sizes of 8-byte steps up to 1 KiB: index (size + 7) / 8. */
+const uint8_t wl_class_table[WL_CLASS_TABLE_SIZE] = {
+    0, 0, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8,
+    9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16,
+    17, 17, 17, 17, 18, 18, 18, 18, 19, 19, 19, 19, 20, 20, 20, 20,
+    21, 21, 21, 21, 22, 22, 22, 22, 23, 23, 23, 23, 24, 24, 24, 24,
+    C8(25), C8(26), C8(27), C8(28), C8(29), C8(30), C8(31), C8(32),
+};
+
 static uint32_t class_size(unsigned cls) {
     if (cls <= 8) return cls == 0 ? 8 : cls * 16;
     unsigned top = 7 + (cls - 9) / 8, step = (cls - 9) % 8;
@@ -56,25 +66,41 @@ struct span *wl_small_refill(unsigned cls) {
     }
     wl_heap.small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.small_block_bytes += (size_t)c->blocks * c->size;
+    s->next = s->prev = s;
     c->available = s;
     return s;
 }
 
 static void unlink_span(struct size_class *c, struct span *s) {
-    if (s->prev) s->prev->next = s->next;
-    else c->available = s->next;
-    if (s->next) s->next->prev = s->prev;
+    if (s->next == s) {
+        c->available = NULL;
+    } else {
+        s->prev->next = s->next;
+        s->next->prev = s->prev;
+        if (c->available == s) c->available = s->next;
+    }
     s->next = s->prev = NULL;
 }
 
+void wl_small_span_full(struct size_class *c, struct span *s) { unlink_span(c, s); }
+
+/* Spans that get a block back queue at the tail: the head is drained first, so a span waits
+ * and gathers more free blocks before it serves again, and fewer spans cross the full/not-full
+ * line on each operation than if the latest one were served at once. */
 void wl_small_span_changed(struct size_class *c, struct span *s) {
     if (s->free_blocks == 1) {
-        s->prev = NULL;
-        s->next = c->available;
-        if (s->next) s->next->prev = s;
-        c->available = s;
+        struct span *head = c->available;
+        if (head) {
+            s->next = head;
+            s->prev = head->prev;
+            head->prev->next = s;
+            head->prev = s;
+        } else {
+            s->next = s->prev = s;
+            c->available = s;
+        }
     }
-    if (s->free_blocks == c->blocks && (c->available != s || s->next)) {
+    if (s->free_blocks == c->blocks && s->next != s) {
         unlink_span(c, s);
         wl_heap.small_span_bytes -= (size_t)s->count << WL_SLICE_SHIFT;
         wl_heap.small_block_bytes -= (size_t)c->blocks * c->size;

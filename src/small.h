@@ -15,8 +15,19 @@ void wl_classes_init(void);
 /* Gives `cls` a span with a free block; returns NULL (errno ENOMEM) when memory runs out. */
 struct span *wl_small_refill(unsigned cls);
 
-/* Called by wl_small_free when a block's release changes the span's list membership. */
+/* Takes span `s`, which just gave out its last free block, off its class's ring. */
+void wl_small_span_full(struct size_class *c, struct span *s);
+
+/* Called by wl_small_free when `s` gets its first free block back, or its last. */
 void wl_small_span_changed(struct size_class *c, struct span *s);
+
+extern const uint8_t wl_class_table[WL_CLASS_TABLE_SIZE];
+
+/* Size class of a request of at most WL_SMALL_MAX bytes: a table lookup up to 1 KiB. */
+static inline unsigned wl_class_of(size_t size) {
+    if (size <= WL_CLASS_TABLE_LIMIT) return wl_class_table[(size + 7) >> 3];
+    return wl_class_of_large(size);
+}
 
 static inline void wl_count_alloc(size_t bytes) {
     wl_heap.live_bytes += bytes;
@@ -37,11 +48,7 @@ static inline void *wl_small_alloc(unsigned cls, int *zeroed) {
     while ((bits = s->free_bits[word]) == 0) word++;
     s->hint = (uint16_t)word;
     s->free_bits[word] = bits & (bits - 1);
-    if (--s->free_blocks == 0) {
-        c->available = s->next;
-        if (s->next) s->next->prev = NULL;
-        s->next = NULL;
-    }
+    if (--s->free_blocks == 0) wl_small_span_full(c, s);
     *zeroed = s->zeroed;
     wl_count_alloc(c->size);
     unsigned index = word * 64 + (unsigned)__builtin_ctzll(bits);

@@ -83,6 +83,11 @@ static int walk_spans(struct tally *t) {
         case SPAN_FREE:
             if (previous_free) return wl_check_failed(-3, "free spans left unmerged", at);
             if (wl_map_get(slice + s->count - 1) != s) return wl_check_failed(-4, "free span's last map entry is wrong", at);
+            for (uint32_t i = 1; i + 1 < s->count; i++) {
+                struct span *inside = wl_map_get(slice + i);
+                if (inside && inside != &wl_free_interior)
+                    return wl_check_failed(-7, "stale page map entry inside a free span", wl_slice_off(slice + i));
+            }
             if (s->bin != wl_bin_of(s->count)) return wl_check_failed(-5, "free span in the wrong bin", at);
             t->free_spans++;
             t->free_bytes += (size_t)s->count << WL_SLICE_SHIFT;
@@ -108,12 +113,14 @@ static int walk_spans(struct tally *t) {
 static int check_lists(const struct tally *t) {
     size_t listed = 0, binned = 0;
     for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
-        const struct span *prev = NULL;
-        for (const struct span *s = wl_classes[cls].available; s; prev = s, s = s->next) {
-            if (++listed > t->spans) return wl_check_failed(-20, "size class list loops", 0);
-            if (s->kind != SPAN_SMALL || s->size_class != cls || !s->free_blocks || s->prev != prev)
-                return wl_check_failed(-21, "bad span on a size class list", wl_span_start(s));
-        }
+        const struct span *head = wl_classes[cls].available, *s = head;
+        do {
+            if (!s) break;
+            if (++listed > t->spans) return wl_check_failed(-20, "size class ring loops", 0);
+            if (s->kind != SPAN_SMALL || s->size_class != cls || !s->free_blocks || s->next->prev != s)
+                return wl_check_failed(-21, "bad span on a size class ring", wl_span_start(s));
+            s = s->next;
+        } while (s != head);
     }
     if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its class list", 0);
     for (unsigned b = 0; b < WL_BIN_COUNT; b++) {

@@ -13,9 +13,10 @@
  * The page map sends a slice number to the descriptor of the span it belongs to, in two levels
  * (1024 leaves of 1024 entries cover 4 GiB; a leaf is created when the heap first reaches its
  * 4 MiB). The entries of every slice of an in-use span are exact, so `free` finds its span in
- * two loads and can prove the pointer is a block start. For a free span only its first and last
- * entries are kept (that is all coalescing needs); a stale interior entry is harmless because a
- * lookup only believes a descriptor that is in use and covers the slice.
+ * two loads and can prove the pointer is a block start. A free span's first and last entries
+ * point at its descriptor (that is all coalescing needs); the slices between point at the
+ * static descriptor wl_free_interior (or are NULL, in memory never handed out). So an entry
+ * whose descriptor is SMALL or LARGE is always exact, and free needs no range check.
  *
  * Descriptors and leaves are "meta" slices: their map entries point at one static descriptor of
  * kind META, so a pointer into them is never mistaken for a block.
@@ -66,13 +67,14 @@ struct span {
     uint8_t bin;             /* FREE: the bin it is listed in */
     uint16_t free_blocks;    /* SMALL: blocks not handed out */
     uint16_t hint;           /* SMALL: no free bit lies in a word below this one */
-    struct span *next;       /* SMALL: class list; FREE: bin list; DEAD: descriptor pool */
+    struct span *next;       /* SMALL: class ring; FREE: bin list; DEAD: descriptor pool */
     struct span *prev;
     uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
 };
 
 struct size_class {
-    struct span *available;  /* spans with at least one free block; the head serves malloc */
+    struct span *available;  /* ring of spans with a free block; the head serves malloc, spans
+                                that get a block back join at the tail */
     uint32_t size;           /* block size in bytes */
     uint32_t reciprocal;     /* ceil(2^32 / size): block index = offset * reciprocal >> 32 */
     uint16_t slices;         /* length of its spans */
@@ -103,6 +105,7 @@ struct heap {
 extern struct heap wl_heap;
 extern struct size_class wl_classes[WL_CLASS_COUNT];
 extern struct span wl_meta_span;
+extern struct span wl_free_interior;
 extern wl_off wl_memory_base;
 
 static inline wl_off wl_off_of(const void *p) { return (uintptr_t)p - wl_memory_base; }
@@ -122,9 +125,12 @@ static inline void wl_map_set(uint32_t slice, struct span *s) {
     wl_heap.map[slice >> WL_LEAF_SHIFT][slice & (WL_LEAF_ENTRIES - 1)] = s;
 }
 
-/* Size class of a request of at most WL_SMALL_MAX bytes: 8, then steps of 16 up to 128, then
- * eight classes per doubling, so rounding wastes at most 1/8 of a block above 128 bytes. */
-static inline unsigned wl_class_of(size_t size) {
+/* Size classes: 8, then steps of 16 up to 128, then eight classes per doubling, so rounding
+ * wastes at most 1/8 of a block above 128 bytes. Up to WL_CLASS_TABLE_LIMIT a table answers
+ * (small.h); this is the arithmetic behind it, for any size up to WL_SMALL_MAX. */
+#define WL_CLASS_TABLE_LIMIT 1024
+#define WL_CLASS_TABLE_SIZE (WL_CLASS_TABLE_LIMIT / 8 + 1)
+static inline unsigned wl_class_of_large(size_t size) {
     if (size <= 8) return 0;
     if (size <= 128) return (unsigned)((size + 15) >> 4);
     unsigned top = 31u - (unsigned)__builtin_clz((unsigned)(size - 1));
