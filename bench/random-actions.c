@@ -51,7 +51,7 @@ static void resize(int slot) {
 }
 
 int main(int argc, char **argv) {
-    long steps = arg_or(argc, argv, 1, 2000000);
+    long steps = arg_or(argc, argv, 1, 3000000);
     long realloc_percent = arg_or(argc, argv, 2, 0);
     if (realloc_percent > 100) die(WORKLOAD, "realloc percent above 100");
     uint32_t resize_below = (uint32_t)realloc_percent;

@@ -53,7 +53,7 @@ static void push(struct vector *v) {
 }
 
 int main(int argc, char **argv) {
-    long pushes = arg_or(argc, argv, 1, 1000000);
+    long pushes = arg_or(argc, argv, 1, 2000000);
     for (int i = 0; i < VECTORS; i++) start(&vectors[i]);
     for (long i = 0; i < pushes; i++) {
         struct vector *v = &vectors[rng_below(VECTORS)];

@@ -30,7 +30,7 @@ const WORKLOADS = [
   { name: 'random-actions-realloc', program: 'random-actions', args: ['3000000', '20'], quick: ['150000', '20'] },
   { name: 'churn', program: 'churn', args: ['6000000'], quick: ['300000'] },
   { name: 'realloc-growth', program: 'realloc-growth', args: ['2000000'], quick: ['100000'] },
-  { name: 'big-buffers', program: 'big-buffers', args: ['60000'], quick: ['3000'] },
+  { name: 'big-buffers', program: 'big-buffers', args: ['80000'], quick: ['4000'] },
   { name: 'mixed', program: 'mixed', args: ['2000000'], quick: ['100000'] },
   { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
 ];
