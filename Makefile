@@ -7,13 +7,13 @@ NODE     ?= node
 CC_NATIVE ?= clang
 
 SRCS     := $(wildcard src/*.c)
-HDRS     := $(wildcard src/*.h) include/walloc.h
+HDRS     := $(wildcard src/*.h) include/walloc.h Makefile
 
 WASM_FLAGS   := -O2 -Wall -Wextra -Werror -Iinclude
 WASI_FLAGS   := --target=wasm32-wasi $(WASM_FLAGS)
 FREE_FLAGS   := --target=wasm32 -ffreestanding -nostdlib -mbulk-memory -DWALLOC_FREESTANDING $(WASM_FLAGS)
-NATIVE_FLAGS := -O2 -g -Wall -Wextra -Werror -Iinclude
-SAN_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude
+NATIVE_FLAGS := -O2 -gdwarf-4 -Wall -Wextra -Werror -Iinclude
+SAN_FLAGS    := -O1 -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude
 
 WASI_LIB   := build/wasm32-wasi/libwalloc.a
 FREE_LIB   := build/wasm32/libwalloc.a

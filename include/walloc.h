@@ -4,6 +4,12 @@
  * is then not linked at all). The freestanding wasm32 build needs no libc and no import but its
  * memory. The native build runs the same core over an emulated linear memory, for sanitizers.
  *
+ * Names: every function exists as walloc_<name> in all builds. In the wasm32-wasi and
+ * freestanding builds the standard names (malloc, free, calloc, realloc, aligned_alloc,
+ * posix_memalign, memalign, malloc_usable_size, and libc's internal __libc_malloc,
+ * __libc_free, __libc_calloc, __libc_realloc) are the same functions. The native build keeps
+ * only the walloc_ names so that it can live beside the host C library and its sanitizers.
+ *
  * Threads: walloc is single-threaded, as wasm32-wasi programs are today. Call it from one
  * thread only.
  *
@@ -27,45 +33,48 @@ extern "C" {
 
 /* Returns a block of at least `size` bytes, aligned to 16 when size >= 16 (to 8 below), or
  * NULL with errno = ENOMEM. malloc(0) returns a unique pointer that must be freed. Cost: O(1)
- * for sizes up to 32 KiB (a bitmap search in the current span of the size class); larger
+ * for sizes up to 32 KiB (the lowest set bit of the bitmap of its size class's current span);
+ * larger
  * blocks are page spans found by best fit in O(log n) bins, growing memory when none fits. */
-void *malloc(size_t size);
+void *walloc_malloc(size_t size);
 
 /* Releases a block returned by the malloc family; free(NULL) does nothing. Cost: O(1) for
  * small blocks; large spans coalesce with free neighbours in O(1) (plus one page-table write
  * per 4 KiB page when a span changes owner). A pointer that is not the start of a live block
  * (double free, interior, foreign or unaligned pointer) is reported and traps. */
-void free(void *ptr);
+void walloc_free(void *ptr);
 
 /* Returns `count * size` zeroed bytes, or NULL with errno = ENOMEM when the product overflows
  * or memory runs out. Memory fresh from memory.grow is already zero and is not cleared again,
  * so a large calloc costs O(1) when it is served from new memory. */
-void *calloc(size_t count, size_t size);
+void *walloc_calloc(size_t count, size_t size);
 
 /* Resizes a block, keeping its contents up to the smaller size. The block stays in place when
  * its size class or span already holds `size`, when a large span can grow into the free
  * memory after it, or when it shrinks; otherwise it moves (one copy). realloc(NULL, n) is
- * malloc(n); realloc(p, 0) frees p and returns a fresh malloc(0) block. On failure it returns
+ * malloc(n); realloc(p, 0) shrinks p to a minimal block (never NULL while memory lasts) that
+ * must still be freed. Blocks are kept in place while no more than twice the request. On
+ * failure it returns
  * NULL with errno = ENOMEM and leaves the old block untouched. Invalid pointers trap as in
  * free(). */
-void *realloc(void *ptr, size_t size);
+void *walloc_realloc(void *ptr, size_t size);
 
 /* Returns `size` bytes aligned to `alignment`, which must be a power of two (any power up to
  * 2 GiB; a non-power of two fails with EINVAL). Alignments up to 4 KiB are served from size
  * classes whose blocks fall on that alignment; larger ones carve an aligned span and give the
  * rest back. Errors: NULL with errno = EINVAL or ENOMEM. */
-void *aligned_alloc(size_t alignment, size_t size);
+void *walloc_aligned_alloc(size_t alignment, size_t size);
 
 /* Same as aligned_alloc (the obsolete name some code still calls). */
-void *memalign(size_t alignment, size_t size);
+void *walloc_memalign(size_t alignment, size_t size);
 
 /* Stores an aligned block in *out and returns 0; returns EINVAL when `alignment` is not a power
  * of two multiple of sizeof(void *), ENOMEM when memory runs out. On error *out is untouched. */
-int posix_memalign(void **out, size_t alignment, size_t size);
+int walloc_posix_memalign(void **out, size_t alignment, size_t size);
 
 /* Returns the usable size of a live block (its size class or span, >= the request), 0 for
  * NULL. O(1). A pointer that is not a live block traps as in free(). */
-size_t malloc_usable_size(void *ptr);
+size_t walloc_malloc_usable_size(void *ptr);
 
 /* Caps the linear memory the heap may grow to, in bytes (rounded down to 64 KiB pages; the
  * cap counts all of linear memory, static data included). Returns the previous cap. The
@@ -96,6 +105,17 @@ int walloc_check(void);
 /* The last error message walloc produced (a fatal report or a failed walloc_check), or "" when
  * none. The freestanding build has no stderr: a host reads the message here after the trap. */
 const char *walloc_last_error(void);
+
+#if defined(__wasm__)
+void *malloc(size_t size);
+void free(void *ptr);
+void *calloc(size_t count, size_t size);
+void *realloc(void *ptr, size_t size);
+void *aligned_alloc(size_t alignment, size_t size);
+void *memalign(size_t alignment, size_t size);
+int posix_memalign(void **out, size_t alignment, size_t size);
+size_t malloc_usable_size(void *ptr);
+#endif
 
 #ifdef __cplusplus
 }
