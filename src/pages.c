@@ -19,6 +19,8 @@
 #include "small.h"
 
 #define WL_DESCRIPTOR_RESERVE 3
+#define WL_MAX_DESCRIPTOR_REFILL 64
+#define WL_MAX_LEAF_BATCH 64
 #define WL_LEAF_BYTES (WL_LEAF_ENTRIES * sizeof(struct span *))
 #define WL_LEAF_SLICES ((uint32_t)((WL_LEAF_BYTES + WL_SLICE_SIZE - 1) / WL_SLICE_SIZE))
 
@@ -101,7 +103,7 @@ static void mark_meta(uint32_t first, uint32_t count) {
 
 /* Turns one slice into descriptors. Its memory may be dirty: each descriptor is written. */
 static void fill_descriptors(uint32_t slice) {
-    mark_meta(slice, 1);
+    wl_heap.descriptor_slices++;
     struct span *d = wl_ptr_of(wl_slice_off(slice));
     for (size_t i = 0; i < WL_SLICE_SIZE / sizeof(struct span); i++) {
         d[i] = (struct span){ .kind = SPAN_DEAD };
@@ -141,21 +143,74 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
     bin_insert(s);
 }
 
-/* Takes ownership of fresh (zeroed) memory [from, to): leaves, descriptors, then a free span.
- * Returns 0 when the region is too small to carry its own meta slices. */
+/* The lowest free span of at least `count` slices, or NULL. Meta slices come from the bottom
+ * of the heap, so that they do not cut the long free runs that large blocks need. Meta is taken
+ * rarely (a slice per 42 descriptors, a leaf per 4 MiB), so a walk over the bins is cheap. */
+static struct span *lowest_free_span(uint32_t count) {
+    struct span *lowest = NULL;
+    for (unsigned b = next_bin(0); b < WL_BIN_COUNT; b = next_bin(b + 1))
+        for (struct span *s = wl_heap.bins[b]; s; s = s->next)
+            if (s->count >= count && (!lowest || s->first < lowest->first)) lowest = s;
+    return lowest;
+}
+
+/* Takes `count` meta slices from the front of free span `f`; returns the first of them. */
+static uint32_t take_meta_front(struct span *f, uint32_t count) {
+    uint32_t slice = f->first;
+    bin_remove(f);
+    f->first += count;
+    f->count -= count;
+    if (f->count) {
+        wl_map_set(f->first, f);
+        bin_insert(f);
+    } else {
+        descriptor_put(f);
+    }
+    mark_meta(slice, count);
+    return slice;
+}
+
+/* Creates the page-map leaves from `leaf` on: as many as exist already (at least one, at most
+ * 64, as the descriptors grow), so that a growing heap gets them in a few runs rather than
+ * one between every two 4 MiB of data. They come from the lowest free memory, else from the
+ * front of the region being added ([*cursor, last), whose memory is fresh and zero). */
+static int create_leaves(uint32_t leaf, uint32_t *cursor, uint32_t last) {
+    uint32_t count = wl_heap.leaf_count ? wl_heap.leaf_count : 1;
+    if (count > WL_MAX_LEAF_BATCH) count = WL_MAX_LEAF_BATCH;
+    if (count > WL_DIR_ENTRIES - leaf) count = WL_DIR_ENTRIES - leaf;
+    while (count > 1 && wl_heap.map[leaf + count - 1]) count--;
+    uint32_t slices = count * WL_LEAF_SLICES, first;
+    struct span *below = lowest_free_span(slices);
+    if (below) {
+        first = take_meta_front(below, slices);
+        __builtin_memset(wl_ptr_of(wl_slice_off(first)), 0, (size_t)slices << WL_SLICE_SHIFT);
+    } else if (*cursor + slices <= last) {
+        first = *cursor;
+        *cursor += slices;
+    } else {
+        return 0;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (wl_heap.map[leaf + i]) continue;
+        wl_heap.map[leaf + i] = wl_ptr_of(wl_slice_off(first + i * WL_LEAF_SLICES));
+        wl_heap.leaf_count++;
+    }
+    return 1;
+}
+
+/* Takes ownership of fresh (zeroed) memory [from, to): page-map leaves for it, descriptors if
+ * the pool is low, then a free span. Returns 0 when the region is too small to carry its own
+ * meta slices. */
 static int add_region(wl_off from, wl_off to) {
     uint32_t first = wl_slice_of(from), last = wl_slice_of(to);
     uint32_t cursor = first;
-    for (uint32_t leaf = first >> WL_LEAF_SHIFT; leaf <= (last - 1) >> WL_LEAF_SHIFT; leaf++) {
-        if (wl_heap.map[leaf]) continue;
-        if (cursor + WL_LEAF_SLICES > last) return 0;
-        wl_heap.map[leaf] = wl_ptr_of(wl_slice_off(cursor));
-        cursor += WL_LEAF_SLICES;
-    }
+    for (uint32_t leaf = first >> WL_LEAF_SHIFT; leaf <= (last - 1) >> WL_LEAF_SHIFT; leaf++)
+        if (!wl_heap.map[leaf] && !create_leaves(leaf, &cursor, last)) return 0;
     mark_meta(first, cursor - first);
     wl_heap.end = to;
     while (dead_count_at_least(WL_DESCRIPTOR_RESERVE) < WL_DESCRIPTOR_RESERVE) {
         if (cursor == last) return 0;
+        mark_meta(cursor, 1);
         fill_descriptors(cursor++);
     }
     if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, 1);
@@ -193,26 +248,21 @@ static struct span *grow(uint32_t count) {
     return NULL;
 }
 
-/* Keeps WL_DESCRIPTOR_RESERVE descriptors at hand, taking a slice from the end of the
- * shortest free span, or new memory. */
+/* Keeps WL_DESCRIPTOR_RESERVE descriptors at hand, from the lowest free slices or new memory.
+ * Each refill takes as many slices as the pool already has (up to 64), so a heap of many
+ * small spans gets its descriptors in a few long runs instead of a slice between every 42
+ * spans, which would leave no long free run for a large block. */
 static int reserve_descriptors(void) {
     while (dead_count_at_least(WL_DESCRIPTOR_RESERVE) < WL_DESCRIPTOR_RESERVE) {
-        unsigned b = next_bin(0);
-        if (b == WL_BIN_COUNT) {
-            if (!grow_pages(1)) return 0;
-            continue;
-        }
-        struct span *f = wl_heap.bins[b];
-        bin_remove(f);
-        f->count--;
-        uint32_t slice = f->first + f->count;
-        if (f->count) {
-            wl_map_set(f->first + f->count - 1, f);
-            bin_insert(f);
-        } else {
-            descriptor_put(f);
-        }
-        fill_descriptors(slice);
+        uint32_t wanted = wl_heap.descriptor_slices ? wl_heap.descriptor_slices : 1;
+        if (wanted > WL_MAX_DESCRIPTOR_REFILL) wanted = WL_MAX_DESCRIPTOR_REFILL;
+        uint32_t pages = (wanted * (uint32_t)WL_SLICE_SIZE + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
+        struct span *below = lowest_free_span(wanted);
+        if (!below && grow_pages(pages)) below = lowest_free_span(wanted);
+        if (!below) below = lowest_free_span(wanted = 1);
+        if (!below) return 0;
+        uint32_t first = take_meta_front(below, wanted);
+        for (uint32_t i = 0; i < wanted; i++) fill_descriptors(first + i);
     }
     return 1;
 }

@@ -17,6 +17,7 @@ size_t walloc_set_limit(size_t bytes) {
 }
 
 void walloc_get_stats(struct walloc_stats *out) {
+    if (!wl_heap.ready) wl_heap_init();
     size_t small_live = wl_heap.live_bytes - wl_heap.large_live_bytes;
     out->heap_bytes = wl_heap.end - wl_heap.start;
     out->live_bytes = wl_heap.live_bytes;
@@ -26,8 +27,7 @@ void walloc_get_stats(struct walloc_stats *out) {
     out->alloc_count = wl_heap.alloc_count;
     out->free_count = wl_heap.free_count;
     out->grow_count = wl_heap.grow_count;
-    out->memory_bytes = wl_heap.ready
-        ? clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE) : 0;
+    out->memory_bytes = clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE);
 }
 
 /* What the walk over spans adds up, to compare with the running counters. */

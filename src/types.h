@@ -89,6 +89,8 @@ struct heap {
     struct span *bins[WL_BIN_COUNT];
     uint64_t bin_mask[2];    /* bit b set = bins[b] is not empty */
     struct span *dead;       /* unused descriptors */
+    uint32_t descriptor_slices;
+    uint32_t leaf_count;
     size_t free_span_bytes;
     size_t small_span_bytes; /* bytes of SMALL spans, blocks and tail waste */
     size_t small_block_bytes;/* blocks * size over SMALL spans */
