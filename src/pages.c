@@ -5,8 +5,8 @@
  * peak use. New memory arrives zeroed; the `zeroed` flag follows it through splits and merges
  * so that calloc can skip clearing it.
  *
- * Meta slices (page-map leaves and descriptors) are cut from the front of the memory being
- * added, before it becomes a free span: that is what breaks the circle of "a free span needs a
+ * Meta slices (the page map and descriptors) come from the lowest free memory, or are cut from
+ * the front of the memory being added before it becomes a free span: that is what breaks the circle of "a free span needs a
  * descriptor, a descriptor needs a slice". Later the descriptor pool refills from the smallest
  * free span. Every operation that may split spans first makes sure WL_DESCRIPTOR_RESERVE
  * descriptors are at hand, so a split never has to allocate in the middle.
@@ -20,9 +20,7 @@
 
 #define WL_DESCRIPTOR_RESERVE 3
 #define WL_MAX_DESCRIPTOR_REFILL 64
-#define WL_MAX_LEAF_BATCH 64
-#define WL_LEAF_BYTES (WL_LEAF_ENTRIES * sizeof(struct span *))
-#define WL_LEAF_SLICES ((uint32_t)((WL_LEAF_BYTES + WL_SLICE_SIZE - 1) / WL_SLICE_SIZE))
+#define WL_ENTRIES_PER_SLICE ((uint32_t)(WL_SLICE_SIZE / sizeof(struct span *)))
 
 struct heap wl_heap;
 struct span wl_meta_span = { .kind = SPAN_META };
@@ -101,6 +99,12 @@ static void mark_meta(uint32_t first, uint32_t count) {
     wl_heap.meta_bytes += (size_t)count << WL_SLICE_SHIFT;
 }
 
+/* Points the map entries of slices leaving use at wl_free_interior, so that no entry is left
+ * naming a descriptor that may later describe some other span. */
+static void forget_slices(uint32_t first, uint32_t count) {
+    for (uint32_t i = 0; i < count; i++) wl_map_set(first + i, &wl_free_interior);
+}
+
 /* Turns one slice into descriptors. Its memory may be dirty: each descriptor is written. */
 static void fill_descriptors(uint32_t slice) {
     wl_heap.descriptor_slices++;
@@ -145,7 +149,7 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
 
 /* The lowest free span of at least `count` slices, or NULL. Meta slices come from the bottom
  * of the heap, so that they do not cut the long free runs that large blocks need. Meta is taken
- * rarely (a slice per 42 descriptors, a leaf per 4 MiB), so a walk over the bins is cheap. */
+ * rarely (a slice per 42 descriptors, a new map when the heap doubles), so a walk over the bins is cheap. */
 static struct span *lowest_free_span(uint32_t count) {
     struct span *lowest = NULL;
     for (unsigned b = next_bin(0); b < WL_BIN_COUNT; b = next_bin(b + 1))
@@ -170,48 +174,53 @@ static uint32_t take_meta_front(struct span *f, uint32_t count) {
     return slice;
 }
 
-/* Creates the page-map leaves from `leaf` on: as many as exist already (at least one, at most
- * 64, as the descriptors grow), so that a growing heap gets them in a few runs rather than
- * one between every two 4 MiB of data. They come from the lowest free memory, else from the
- * front of the region being added ([*cursor, last), whose memory is fresh and zero). */
-static int create_leaves(uint32_t leaf, uint32_t *cursor, uint32_t last) {
-    uint32_t count = wl_heap.leaf_count ? wl_heap.leaf_count : 1;
-    if (count > WL_MAX_LEAF_BATCH) count = WL_MAX_LEAF_BATCH;
-    if (count > WL_DIR_ENTRIES - leaf) count = WL_DIR_ENTRIES - leaf;
-    while (count > 1 && wl_heap.map[leaf + count - 1]) count--;
-    uint32_t slices = count * WL_LEAF_SLICES, first;
+/* Makes the page map cover slices below `last`, moving it to a new array twice as large (or
+ * as large as needed) from the lowest free memory, else from the front of the region being
+ * added ([*cursor, region_last), fresh and zero). The old array is left to the caller to
+ * free, once descriptors are at hand. */
+static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
+    if (last <= wl_heap.map_entries) return 1;
+    uint64_t entries = (uint64_t)wl_heap.map_entries * 2;
+    if (entries < last) entries = last;
+    if (entries > WL_MAX_SLICES) entries = WL_MAX_SLICES;
+    uint32_t slices = (uint32_t)((entries + WL_ENTRIES_PER_SLICE - 1) / WL_ENTRIES_PER_SLICE), first;
     struct span *below = lowest_free_span(slices);
     if (below) {
         first = take_meta_front(below, slices);
         __builtin_memset(wl_ptr_of(wl_slice_off(first)), 0, (size_t)slices << WL_SLICE_SHIFT);
-    } else if (*cursor + slices <= last) {
+    } else if (*cursor + slices <= region_last) {
         first = *cursor;
         *cursor += slices;
     } else {
         return 0;
     }
-    for (uint32_t i = 0; i < count; i++) {
-        if (wl_heap.map[leaf + i]) continue;
-        wl_heap.map[leaf + i] = wl_ptr_of(wl_slice_off(first + i * WL_LEAF_SLICES));
-        wl_heap.leaf_count++;
-    }
+    struct span **map = wl_ptr_of(wl_slice_off(first));
+    if (wl_heap.map_entries) __builtin_memcpy(map, wl_heap.map, wl_heap.map_entries * sizeof *map);
+    wl_heap.map = map;
+    wl_heap.map_entries = slices * WL_ENTRIES_PER_SLICE < WL_MAX_SLICES ? slices * WL_ENTRIES_PER_SLICE : WL_MAX_SLICES;
+    wl_heap.map_first = first;
+    wl_heap.map_slices = slices;
+    if (!below) mark_meta(first, slices);
     return 1;
 }
 
-/* Takes ownership of fresh (zeroed) memory [from, to): page-map leaves for it, descriptors if
- * the pool is low, then a free span. Returns 0 when the region is too small to carry its own
- * meta slices. */
+/* Takes ownership of fresh (zeroed) memory [from, to): map coverage, descriptors if the pool is
+ * low, then a free span; a map that moved leaves its old slices free. Returns 0 when the
+ * region is too small to carry its own meta slices. */
 static int add_region(wl_off from, wl_off to) {
-    uint32_t first = wl_slice_of(from), last = wl_slice_of(to);
-    uint32_t cursor = first;
-    for (uint32_t leaf = first >> WL_LEAF_SHIFT; leaf <= (last - 1) >> WL_LEAF_SHIFT; leaf++)
-        if (!wl_heap.map[leaf] && !create_leaves(leaf, &cursor, last)) return 0;
-    mark_meta(first, cursor - first);
+    uint32_t first = wl_slice_of(from), last = wl_slice_of(to), cursor = first;
+    uint32_t old_map = wl_heap.map_first, old_map_slices = wl_heap.map_slices;
+    if (!cover_map(last, &cursor, last)) return 0;
     wl_heap.end = to;
-    while (dead_count_at_least(WL_DESCRIPTOR_RESERVE) < WL_DESCRIPTOR_RESERVE) {
+    while (dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) < WL_DESCRIPTOR_RESERVE + 1) {
         if (cursor == last) return 0;
         mark_meta(cursor, 1);
         fill_descriptors(cursor++);
+    }
+    if (old_map_slices && wl_heap.map_first != old_map) {
+        forget_slices(old_map, old_map_slices);
+        wl_heap.meta_bytes -= (size_t)old_map_slices << WL_SLICE_SHIFT;
+        make_free(descriptor_take(), old_map, old_map_slices, 0);
     }
     if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, 1);
     return 1;
@@ -235,13 +244,14 @@ struct span *wl_top_free_span(void) {
 }
 
 /* Grows memory until the free span at the top holds `count` slices; returns it or NULL. Meta
- * slices cut from new memory can leave it short once, hence the second round. */
+ * slices cut from new memory (a larger map, descriptors) can leave it short, hence more rounds. */
 static struct span *grow(uint32_t count) {
     for (int round = 0; round < 3; round++) {
         struct span *top = wl_top_free_span();
         uint32_t have = top ? top->count : 0;
         if (have >= count) return top;
-        uint64_t missing = ((uint64_t)(count - have) << WL_SLICE_SHIFT) + (round ? WL_LEAF_BYTES : 0);
+        uint64_t map_bytes = round ? (uint64_t)wl_heap.map_entries * 2 * sizeof(struct span *) : 0;
+        uint64_t missing = ((uint64_t)(count - have) << WL_SLICE_SHIFT) + map_bytes + WL_SLICE_SIZE * round;
         uint64_t pages = (missing + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
         if (pages > WL_MAX_MEMORY / WL_WASM_PAGE_SIZE || !grow_pages((uint32_t)pages)) return NULL;
     }
@@ -277,6 +287,8 @@ int wl_heap_init(void) {
         /* Too little memory after __heap_base to hold its own meta slices: it stays unused and
          * the heap begins at the next page that memory.grow brings. */
         wl_heap.start = wl_heap.end = end > start ? end : start;
+        wl_heap.map = NULL;
+        wl_heap.map_entries = wl_heap.map_first = wl_heap.map_slices = 0;
     }
     wl_classes_init();
     wl_heap.ready = 1;
@@ -323,12 +335,6 @@ struct span *wl_span_alloc(uint32_t count, uint32_t align_slices, enum span_kind
     if (!f) return NULL;
     uint32_t at = (f->first + align_slices - 1) & ~(align_slices - 1);
     return carve(f, at, count, kind);
-}
-
-/* Points the map entries of slices leaving use at wl_free_interior, so that no entry is left
- * naming a descriptor that may later describe some other span. */
-static void forget_slices(uint32_t first, uint32_t count) {
-    for (uint32_t i = 0; i < count; i++) wl_map_set(first + i, &wl_free_interior);
 }
 
 void wl_span_release(struct span *s) {

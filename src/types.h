@@ -10,15 +10,16 @@
  *          no in-band link a stray write could corrupt.
  *   LARGE  one block of more than 32 KiB, rounded up to whole slices.
  *
- * The page map sends a slice number to the descriptor of the span it belongs to, in two levels
- * (1024 leaves of 1024 entries cover 4 GiB; a leaf is created when the heap first reaches its
- * 4 MiB). The entries of every slice of an in-use span are exact, so `free` finds its span in
+ * The page map sends a slice number to the descriptor of the span it belongs to: one array,
+ * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm, 0.1 %).
+ * When the heap outgrows it, a map twice as large replaces it and the old one's slices become
+ * free memory, so the map never pins a slice in the middle of the heap for good. The entries of every slice of an in-use span are exact, so `free` finds its span in
  * two loads and can prove the pointer is a block start. A free span's first and last entries
  * point at its descriptor (that is all coalescing needs); the slices between point at the
  * static descriptor wl_free_interior (or are NULL, in memory never handed out). So an entry
  * whose descriptor is SMALL or LARGE is always exact, and free needs no range check.
  *
- * Descriptors and leaves are "meta" slices: their map entries point at one static descriptor of
+ * Descriptors and the map are "meta" slices: their map entries point at one static descriptor of
  * kind META, so a pointer into them is never mistaken for a block.
  *
  * Addresses inside walloc are offsets into linear memory (`wl_off`). On wasm the memory starts
@@ -39,9 +40,6 @@ typedef uintptr_t wl_off;
 #define WL_MAX_MEMORY ((uint64_t)1 << 32)
 #define WL_MAX_SLICES ((uint32_t)(WL_MAX_MEMORY >> WL_SLICE_SHIFT))
 
-#define WL_LEAF_SHIFT 10
-#define WL_LEAF_ENTRIES (1u << WL_LEAF_SHIFT)
-#define WL_DIR_ENTRIES (WL_MAX_SLICES >> WL_LEAF_SHIFT)
 
 /* Requests above this fail with ENOMEM before any arithmetic could overflow. */
 #define WL_MAX_REQUEST ((size_t)0xFFFF0000u)
@@ -90,7 +88,6 @@ struct heap {
     uint64_t bin_mask[2];    /* bit b set = bins[b] is not empty */
     struct span *dead;       /* unused descriptors */
     uint32_t descriptor_slices;
-    uint32_t leaf_count;
     size_t free_span_bytes;
     size_t small_span_bytes; /* bytes of SMALL spans, blocks and tail waste */
     size_t small_block_bytes;/* blocks * size over SMALL spans */
@@ -101,7 +98,10 @@ struct heap {
     size_t alloc_count;
     size_t free_count;
     size_t grow_count;
-    struct span **map[WL_DIR_ENTRIES];
+    struct span **map;       /* entry per slice, for slices below map_entries */
+    uint32_t map_entries;
+    uint32_t map_first;      /* where the map itself lives, in slices */
+    uint32_t map_slices;
 };
 
 extern struct heap wl_heap;
@@ -116,15 +116,13 @@ static inline uint32_t wl_slice_of(wl_off off) { return (uint32_t)(off >> WL_SLI
 static inline wl_off wl_slice_off(uint32_t slice) { return (wl_off)slice << WL_SLICE_SHIFT; }
 static inline wl_off wl_span_start(const struct span *s) { return wl_slice_off(s->first); }
 
-/* The descriptor the map holds for a slice, or NULL where no leaf exists. Only trust it after
- * checking kind and range (see wl_span_containing). */
+/* The descriptor the map holds for a slice, or NULL past the map. */
 static inline struct span *wl_map_get(uint32_t slice) {
-    struct span **leaf = wl_heap.map[slice >> WL_LEAF_SHIFT];
-    return leaf ? leaf[slice & (WL_LEAF_ENTRIES - 1)] : NULL;
+    return slice < wl_heap.map_entries ? wl_heap.map[slice] : NULL;
 }
 
 static inline void wl_map_set(uint32_t slice, struct span *s) {
-    wl_heap.map[slice >> WL_LEAF_SHIFT][slice & (WL_LEAF_ENTRIES - 1)] = s;
+    wl_heap.map[slice] = s;
 }
 
 /* Size classes: 8, then steps of 16 up to 128, then eight classes per doubling, so rounding
