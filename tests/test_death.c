@@ -1,0 +1,221 @@
+/* test_death.c - misuse that walloc must report and trap on.
+ *
+ *   test_death --list      prints the scenario names
+ *   test_death SCENARIO    performs one misuse; it must never return
+ *
+ * Before the bad call a scenario prints, and flushes, what the report must say:
+ *   expect-kind double free        (or "invalid free", or "any" where the API leaves it open)
+ *   expect-pointer 0x<hex>
+ * tests/death.sh runs every scenario and checks that the program was killed by the trap (abort
+ * natively, status 134 from tests/host/run.mjs on wasm) and that stderr carries exactly one
+ * line `walloc: <kind> of 0x<hex>` with that pointer. A scenario that comes back exits with 1.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "walloc.h"
+
+#define KiB ((size_t)1024)
+#define MiB (1024 * KiB)
+
+/* The compiler must not see through these pointers: the misuse has to reach walloc as
+ * written. */
+static void *volatile opaque;
+
+static void *hide(void *p) {
+    opaque = p;
+    return opaque;
+}
+
+static void expect(const char *kind, const void *p) {
+    printf("expect-kind %s\nexpect-pointer 0x%" PRIxPTR "\n", kind, (uintptr_t)p);
+    fflush(stdout);
+}
+
+static void *allocate(size_t size) {
+    void *p = walloc_malloc(size);
+    if (!p) {
+        printf("setup failed: malloc(%zu) returned NULL\n", size);
+        fflush(stdout);
+    }
+    return hide(p);
+}
+
+static void double_free(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+/* Other sizes than 64 are allocated in between, so the freed block cannot be handed out again
+ * and legitimately become live. */
+static void double_free_delayed(void) {
+    char *p = allocate(64);
+    void *others[48];
+    for (size_t i = 0; i < 48; i++)
+        others[i] = allocate(i % 2 ? 200 + i * 100 : 40000 + i * 1000);
+    walloc_free(p);
+    for (size_t i = 0; i < 48; i += 2)
+        walloc_free(others[i]);
+    for (size_t i = 0; i < 16; i++)
+        allocate(1000 + i);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static _Alignas(16) char static_block[64];
+
+static void invalid_free_foreign(void) {
+    allocate(64);
+    expect("invalid free", static_block);
+    walloc_free(hide(static_block));
+}
+
+static void invalid_free_stack(void) {
+    _Alignas(16) char local[64];
+    memset(local, 0, sizeof local);
+    allocate(64);
+    expect("invalid free", local);
+    walloc_free(hide(local));
+}
+
+static void invalid_free_one(void) {
+    allocate(64);
+    expect("invalid free", (void *)1);
+    walloc_free(hide((void *)1));
+}
+
+/* An aligned address far beyond any memory walloc owns (on wasm, beyond linear memory). */
+static void invalid_free_high(void) {
+    void *p = (void *)(UINTPTR_MAX & ~(uintptr_t)15);
+    allocate(64);
+    expect("invalid free", p);
+    walloc_free(hide(p));
+}
+
+static void interior(void) {
+    char *p = allocate(64);
+    expect("invalid free", p + 16);
+    walloc_free(p + 16);
+}
+
+static void interior_large(void) {
+    char *p = allocate(1 * MiB);
+    expect("invalid free", p + 16);
+    walloc_free(p + 16);
+}
+
+/* A page boundary inside a large block looks like a span start to a careless check. */
+static void interior_large_page(void) {
+    char *p = allocate(1 * MiB);
+    expect("invalid free", p + 4 * KiB);
+    walloc_free(p + 4 * KiB);
+}
+
+static void unaligned(void) {
+    char *p = allocate(64);
+    expect("invalid free", p + 1);
+    walloc_free(p + 1);
+}
+
+/* The slot after the only block of its class was never handed out. */
+static void free_unallocated_slot(void) {
+    char *p = allocate(48);
+    expect("any", p + 48);
+    walloc_free(p + 48);
+}
+
+static void usable_size_of_freed(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_malloc_usable_size(p);
+}
+
+static void realloc_of_freed(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_realloc(p, 100);
+}
+
+static void realloc_of_interior(void) {
+    char *p = allocate(256);
+    expect("any", p + 32);
+    walloc_realloc(p + 32, 1000);
+}
+
+static void large_double_free(void) {
+    char *p = allocate(1 * MiB);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+/* The freed span has merged with its free neighbour: its own descriptor is gone. */
+static void large_double_free_coalesced(void) {
+    char *p = allocate(1 * MiB);
+    char *q = allocate(1 * MiB);
+    walloc_free(q);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void free_after_realloc_moved(void) {
+    char *p = allocate(64);
+    allocate(64);
+    char *q = walloc_realloc(p, 100000);
+    if (q == p) {
+        printf("setup failed: realloc did not move the block\n");
+        return;
+    }
+    expect("double free", p);
+    walloc_free(p);
+}
+
+struct scenario {
+    const char *name;
+    void (*run)(void);
+};
+
+static const struct scenario scenarios[] = {
+    { "double-free", double_free },
+    { "double-free-delayed", double_free_delayed },
+    { "invalid-free-foreign", invalid_free_foreign },
+    { "invalid-free-stack", invalid_free_stack },
+    { "invalid-free-one", invalid_free_one },
+    { "invalid-free-high", invalid_free_high },
+    { "interior", interior },
+    { "interior-large", interior_large },
+    { "interior-large-page", interior_large_page },
+    { "unaligned", unaligned },
+    { "free-unallocated-slot", free_unallocated_slot },
+    { "usable-size-of-freed", usable_size_of_freed },
+    { "realloc-of-freed", realloc_of_freed },
+    { "realloc-of-interior", realloc_of_interior },
+    { "large-double-free", large_double_free },
+    { "large-double-free-coalesced", large_double_free_coalesced },
+    { "free-after-realloc-moved", free_after_realloc_moved },
+};
+
+int main(int argc, char **argv) {
+    size_t count = sizeof scenarios / sizeof scenarios[0];
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < count; i++)
+            printf("%s\n", scenarios[i].name);
+        return 0;
+    }
+    for (size_t i = 0; argc == 2 && i < count; i++) {
+        if (strcmp(argv[1], scenarios[i].name) == 0) {
+            scenarios[i].run();
+            printf("scenario %s returned instead of trapping\n", argv[1]);
+            return 1;
+        }
+    }
+    printf("usage: test_death --list | SCENARIO\n");
+    return 2;
+}

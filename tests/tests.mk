@@ -1,0 +1,77 @@
+# tests.mk - the C test suite of the walloc core, included by the top-level Makefile.
+#
+#   make test-native    each test under ASan+UBSan against $(SAN_LIB), death scenarios included
+#   make test-wasm      each test as a wasm32-wasi program against $(WASI_LIB), run by node
+#   make test-valgrind  the native tests at -O1 -g against build/native/libwalloc.a, lighter
+#   make test           all of the above (other fragments add their own `test::` prerequisites)
+#
+# One phony target per program (test-native-api, test-wasm-static, ...) so `make -j` runs them
+# side by side and a single one can be rerun by name.
+
+TEST_HDRS := $(wildcard tests/*.h) include/walloc.h tests/tests.mk
+
+# test_static and test_libc examine the wasm memory layout and wasi-libc: wasm only.
+NATIVE_TESTS := api stress frag death
+WASM_TESTS   := $(NATIVE_TESTS) static libc
+
+# SAN_FLAGS carries no warnings and WASI_FLAGS already has these.
+TEST_WARNINGS := -Wall -Wextra -Werror
+VALGRIND_CFLAGS := -O1 -gdwarf-4 $(TEST_WARNINGS) -Iinclude
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=no
+
+# Arguments per run. The stress test's are seed, iterations and slots; the defaults (seed 1,
+# 300000 steps, 4000 slots) run natively and on wasm, a second seed adds variety natively,
+# and valgrind, about 30 times slower, gets a shorter run of the same workload.
+TEST_ARGS_native_stress   := 1
+TEST_ARGS_native_stress2  := 2 200000
+TEST_ARGS_valgrind_stress := 3 50000 2000
+
+# The recursion of test_static needs more than wasm-ld's default 64 KiB of stack.
+TEST_LDFLAGS_static := -Wl,-z,stack-size=1048576
+
+NATIVE_TEST_BINS   := $(patsubst %,build/native-san/tests/test_%,$(NATIVE_TESTS))
+VALGRIND_TEST_BINS := $(patsubst %,build/native/tests/test_%,$(NATIVE_TESTS))
+WASM_TEST_BINS     := $(patsubst %,build/wasm32-wasi/tests/test_%.wasm,$(WASM_TESTS))
+
+NATIVE_TEST_RUNS   := $(patsubst %,test-native-%,$(NATIVE_TESTS) stress2)
+WASM_TEST_RUNS     := $(patsubst %,test-wasm-%,$(WASM_TESTS))
+VALGRIND_TEST_RUNS := $(patsubst %,test-valgrind-%,$(filter-out death,$(NATIVE_TESTS)))
+
+.PHONY: test test-native test-wasm test-valgrind tests-build
+.PHONY: $(NATIVE_TEST_RUNS) $(WASM_TEST_RUNS) $(VALGRIND_TEST_RUNS)
+
+test:: test-native test-wasm test-valgrind
+
+tests-build: $(NATIVE_TEST_BINS) $(VALGRIND_TEST_BINS) $(WASM_TEST_BINS)
+
+test-native: $(NATIVE_TEST_RUNS)
+test-wasm: $(WASM_TEST_RUNS)
+test-valgrind: $(VALGRIND_TEST_RUNS)
+
+build/native-san/tests/test_%: tests/test_%.c $(TEST_HDRS) $(SAN_LIB) | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC_NATIVE) $(SAN_FLAGS) $(TEST_WARNINGS) $< $(SAN_LIB) -o $@
+
+build/native/tests/test_%: tests/test_%.c $(TEST_HDRS) $(NATIVE_LIB) | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC_NATIVE) $(VALGRIND_CFLAGS) $< $(NATIVE_LIB) -o $@
+
+build/wasm32-wasi/tests/test_%.wasm: tests/test_%.c $(TEST_HDRS) $(WASI_LIB) | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(WASI_FLAGS) $< $(WASI_LIB) $(TEST_LDFLAGS_$*) -o $@
+
+# Death scenarios go through tests/death.sh, which checks the trap and the report.
+$(filter-out test-native-death test-native-stress2,$(NATIVE_TEST_RUNS)): test-native-%: build/native-san/tests/test_%
+	$< $(TEST_ARGS_native_$*)
+test-native-stress2: build/native-san/tests/test_stress
+	$< $(TEST_ARGS_native_stress2)
+test-native-death: build/native-san/tests/test_death tests/death.sh
+	sh tests/death.sh $<
+
+$(filter-out test-wasm-death,$(WASM_TEST_RUNS)): test-wasm-%: build/wasm32-wasi/tests/test_%.wasm
+	$(NODE) tests/host/run.mjs $< $(TEST_ARGS_wasm_$*)
+test-wasm-death: build/wasm32-wasi/tests/test_death.wasm tests/death.sh
+	sh tests/death.sh $(NODE) tests/host/run.mjs $<
+
+$(VALGRIND_TEST_RUNS): test-valgrind-%: build/native/tests/test_%
+	$(VALGRIND) $< $(TEST_ARGS_valgrind_$*)
