@@ -1,6 +1,6 @@
 /* small.c - size classes and the span traffic of small blocks.
  *
- * A class's span length is the fewest slices (up to 16) that waste at most 1/16 of the span on
+ * A class's span length is the fewest slices (up to 16) that waste at most 1/8 of the span on
  * the tail that no block fits in, with at most 512 blocks so one bitmap of eight words covers
  * them. A span that empties goes back to the page layer, where any class or large block can
  * take it, unless it is the only span its class has left with room: keeping that one avoids
@@ -42,7 +42,7 @@ void wl_classes_init(void) {
                 best = slices;
                 best_waste = waste;
             }
-            if (waste * 16 <= bytes) break;
+            if (waste * 8 <= bytes) break;
         }
         c->size = size;
         c->reciprocal = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
