@@ -178,12 +178,16 @@ static uint32_t take_meta_front(struct span *f, uint32_t count) {
  * as large as needed) from the lowest free memory, else from the front of the region being
  * added ([*cursor, region_last), fresh and zero). The old array is left to the caller to
  * free, once descriptors are at hand. */
-static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
-    if (last <= wl_heap.map_entries) return 1;
+static uint32_t map_slices_for(uint32_t last) {
     uint64_t entries = (uint64_t)wl_heap.map_entries * 2;
     if (entries < last) entries = last;
     if (entries > WL_MAX_SLICES) entries = WL_MAX_SLICES;
-    uint32_t slices = (uint32_t)((entries + WL_ENTRIES_PER_SLICE - 1) / WL_ENTRIES_PER_SLICE), first;
+    return (uint32_t)((entries + WL_ENTRIES_PER_SLICE - 1) / WL_ENTRIES_PER_SLICE);
+}
+
+static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
+    if (last <= wl_heap.map_entries) return 1;
+    uint32_t slices = map_slices_for(last), first;
     struct span *below = lowest_free_span(slices);
     if (below) {
         first = take_meta_front(below, slices);
@@ -226,14 +230,28 @@ static int add_region(wl_off from, wl_off to) {
     return 1;
 }
 
+/* Grows memory by `pages`, plus what the new memory must give to meta: a larger map when no
+ * free memory below can hold it, and a slice of descriptors when the pool is low. */
 static int grow_pages(uint32_t pages) {
-    uint64_t now = wl_platform_memory_pages();
-    if (now + pages > wl_heap.limit_pages) return 0;
-    int64_t old = wl_platform_grow(pages);
+    uint64_t now = wl_platform_memory_pages(), total = pages;
+    uint32_t descriptor_slices = dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) <= WL_DESCRIPTOR_RESERVE;
+    for (int settle = 0; settle < 3; settle++) {
+        uint64_t last = (now + total) * (WL_WASM_PAGE_SIZE >> WL_SLICE_SHIFT), meta_slices = descriptor_slices;
+        if (last > WL_MAX_SLICES) return 0;
+        if (last > wl_heap.map_entries) {
+            uint32_t map_slices = map_slices_for((uint32_t)last);
+            if (!lowest_free_span(map_slices)) meta_slices += map_slices;
+        }
+        uint64_t meta_pages = (meta_slices * WL_SLICE_SIZE + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
+        if (pages + meta_pages == total) break;
+        total = pages + meta_pages;
+    }
+    if (now + total > wl_heap.limit_pages) return 0;
+    int64_t old = wl_platform_grow((uint32_t)total);
     if (old < 0) return 0;
     wl_heap.grow_count++;
     wl_off from = (wl_off)old * WL_WASM_PAGE_SIZE;
-    return add_region(from, from + (wl_off)pages * WL_WASM_PAGE_SIZE);
+    return add_region(from, from + (wl_off)total * WL_WASM_PAGE_SIZE);
 }
 
 struct span *wl_top_free_span(void) {
@@ -243,19 +261,19 @@ struct span *wl_top_free_span(void) {
     return NULL;
 }
 
-/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. Meta
- * slices cut from new memory (a larger map, descriptors) can leave it short, hence more rounds. */
+/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. A
+ * second round is there for memory that something else grew in between (not contiguous). */
 static struct span *grow(uint32_t count) {
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 2; round++) {
         struct span *top = wl_top_free_span();
         uint32_t have = top ? top->count : 0;
         if (have >= count) return top;
-        uint64_t map_bytes = round ? (uint64_t)wl_heap.map_entries * 2 * sizeof(struct span *) : 0;
-        uint64_t missing = ((uint64_t)(count - have) << WL_SLICE_SHIFT) + map_bytes + WL_SLICE_SIZE * round;
+        uint64_t missing = (uint64_t)(count - have) << WL_SLICE_SHIFT;
         uint64_t pages = (missing + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
         if (pages > WL_MAX_MEMORY / WL_WASM_PAGE_SIZE || !grow_pages((uint32_t)pages)) return NULL;
     }
-    return NULL;
+    struct span *top = wl_top_free_span();
+    return top && top->count >= count ? top : NULL;
 }
 
 /* Keeps WL_DESCRIPTOR_RESERVE descriptors at hand, from the lowest free slices or new memory.

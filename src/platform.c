@@ -50,15 +50,20 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 
 static uint32_t native_pages;
 
+/* Offsets, not addresses, must carry alignment (on wasm they are the same), so the region is
+ * placed on a 2 GiB boundary, the largest alignment walloc serves: 6 GiB are reserved, which
+ * costs address space only. */
+#define NATIVE_ALIGNMENT ((uint64_t)1 << 31)
+
 wl_off wl_platform_init(void) {
-    void *region = mmap(NULL, (size_t)WL_MAX_MEMORY, PROT_NONE,
+    void *region = mmap(NULL, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT), PROT_NONE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (region == MAP_FAILED) {
         static const char msg[] = "walloc: cannot reserve the emulated linear memory\n";
         wl_platform_write_error(msg, sizeof msg - 1);
         abort();
     }
-    wl_memory_base = (wl_off)region;
+    wl_memory_base = ((wl_off)region + NATIVE_ALIGNMENT - 1) & ~(wl_off)(NATIVE_ALIGNMENT - 1);
     native_pages = 0;
     if (wl_platform_grow(NATIVE_INITIAL_PAGES) < 0) abort();
     return NATIVE_HEAP_BASE;
