@@ -49,14 +49,12 @@ void walloc_free(void *ptr);
  * so a large calloc costs O(1) when it is served from new memory. */
 void *walloc_calloc(size_t count, size_t size);
 
-/* Resizes a block, keeping its contents up to the smaller size. The block stays in place when
- * its size class or span already holds `size`, when a large span can grow into the free
- * memory after it, or when it shrinks; otherwise it moves (one copy). realloc(NULL, n) is
- * malloc(n); realloc(p, 0) shrinks p to a minimal block (never NULL while memory lasts) that
- * must still be freed. Blocks are kept in place while no more than twice the request. On
- * failure it returns
- * NULL with errno = ENOMEM and leaves the old block untouched. Invalid pointers trap as in
- * free(). */
+/* Resizes a block, keeping its contents up to the smaller size. A small block stays in place
+ * while it holds `size` and is no more than twice `size`; a large block shrinks in place and
+ * grows in place into free memory after it (or new memory at the top of the heap); otherwise
+ * the block moves (one copy). realloc(NULL, n) is malloc(n); realloc(p, 0) returns a minimal
+ * block (never NULL while memory lasts) that must still be freed. On failure it returns NULL
+ * with errno = ENOMEM and leaves the old block untouched. Invalid pointers trap as in free(). */
 void *walloc_realloc(void *ptr, size_t size);
 
 /* Returns `size` bytes aligned to `alignment`, which must be a power of two (any power up to
