@@ -50,11 +50,12 @@ void walloc_free(void *ptr);
 void *walloc_calloc(size_t count, size_t size);
 
 /* Resizes a block, keeping its contents up to the smaller size. A small block stays in place
- * while it holds `size` and is no more than twice `size`; a large block shrinks in place and
- * grows in place into free memory after it (or new memory at the top of the heap); otherwise
- * the block moves (one copy). realloc(NULL, n) is malloc(n); realloc(p, 0) returns a minimal
- * block (never NULL while memory lasts) that must still be freed. On failure it returns NULL
- * with errno = ENOMEM and leaves the old block untouched. Invalid pointers trap as in free(). */
+ * while it holds `size` and is no more than twice `size`. A large block shrinks in place and
+ * grows in place into free memory after it (or new memory at the top of the heap), but moves
+ * to a size class when `size` drops to 32 KiB or less. Otherwise the block moves (one copy).
+ * realloc(NULL, n) is malloc(n); realloc(p, 0) returns a minimal block (never NULL while
+ * memory lasts) that must still be freed. On failure it returns NULL with errno = ENOMEM and
+ * leaves the old block untouched. Invalid pointers trap as in free(). */
 void *walloc_realloc(void *ptr, size_t size);
 
 /* Returns `size` bytes aligned to `alignment`, which must be a power of two (any power up to
