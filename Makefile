@@ -23,6 +23,7 @@ SAN_LIB    := build/native-san/libwalloc.a
 # Tools come from scripts/install-deps, which runs only when one is missing.
 TOOLS_OK := $(shell command -v $(CLANG) >/dev/null && command -v wasm-ld >/dev/null && \
 	command -v $(AR) >/dev/null && command -v wasm-opt >/dev/null && command -v $(NODE) >/dev/null && \
+	command -v wasm-interp >/dev/null && command -v valgrind >/dev/null && \
 	test -f /usr/lib/wasm32-wasi/libc.a && echo yes)
 ifneq ($(TOOLS_OK),yes)
 DEPS := deps
