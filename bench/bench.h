@@ -85,6 +85,43 @@ static inline void count_free(size_t size) {
     live_bytes -= size;
 }
 
+/* A block a workload holds: what it asked for and the key of the stamp it carries. */
+struct held {
+    unsigned char *block;
+    size_t size;
+    uint32_t key;
+};
+
+/* Takes a fresh block into `h`: stamps it with a new key and counts it live. */
+static inline void held_take(const char *workload, struct held *h, void *block, size_t size) {
+    h->block = checked(workload, block);
+    h->size = size;
+    h->key = rng_next();
+    stamp(h->block, size, h->key);
+    count_alloc(size);
+}
+
+/* Verifies the stamp of the block in `h`, if any, and frees it. */
+static inline void held_drop(const char *workload, struct held *h) {
+    if (!h->block) return;
+    verify_stamp(workload, h->block, h->size, h->key);
+    count_free(h->size);
+    free(h->block);
+    h->block = NULL;
+}
+
+/* Reallocates the (live) block in `h` to `size`. The key stays: the prefix realloc preserves
+ * must still carry the old stamp, and the whole block is stamped again after. */
+static inline void held_resize(const char *workload, struct held *h, size_t size) {
+    unsigned char *moved = checked(workload, realloc(h->block, size));
+    verify_prefix(workload, moved, h->size < size ? h->size : size, h->key);
+    count_free(h->size);
+    count_alloc(size);
+    h->block = moved;
+    h->size = size;
+    stamp(moved, size, h->key);
+}
+
 /* The iteration count comes from argv[1] so that the smoke run can use a small one. */
 static inline long arg_or(int argc, char **argv, int index, long fallback) {
     if (argc <= index) return fallback;

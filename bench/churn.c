@@ -9,23 +9,11 @@
 #define MIN_SIZE 8
 #define MAX_SIZE 256
 
-static unsigned char *blocks[LIVE];
-static size_t sizes[LIVE];
-static uint32_t keys[LIVE];
+static struct held slots[LIVE];
 
 static void fill(int slot) {
     size_t size = rng_between(MIN_SIZE, MAX_SIZE);
-    blocks[slot] = checked(WORKLOAD, malloc(size));
-    sizes[slot] = size;
-    keys[slot] = rng_next();
-    stamp(blocks[slot], size, keys[slot]);
-    count_alloc(size);
-}
-
-static void release(int slot) {
-    verify_stamp(WORKLOAD, blocks[slot], sizes[slot], keys[slot]);
-    count_free(sizes[slot]);
-    free(blocks[slot]);
+    held_take(WORKLOAD, &slots[slot], malloc(size), size);
 }
 
 int main(int argc, char **argv) {
@@ -33,10 +21,10 @@ int main(int argc, char **argv) {
     for (int slot = 0; slot < LIVE; slot++) fill(slot);
     for (long i = 0; i < replacements; i++) {
         int slot = (int)rng_below(LIVE);
-        release(slot);
+        held_drop(WORKLOAD, &slots[slot]);
         fill(slot);
     }
-    for (int slot = 0; slot < LIVE; slot++) release(slot);
+    for (int slot = 0; slot < LIVE; slot++) held_drop(WORKLOAD, &slots[slot]);
     report(WORKLOAD, replacements);
     return 0;
 }

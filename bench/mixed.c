@@ -9,9 +9,7 @@
 #define WORKLOAD "mixed"
 #define SLOTS 8192
 
-static unsigned char *blocks[SLOTS];
-static size_t sizes[SLOTS];
-static uint32_t keys[SLOTS];
+static struct held slots[SLOTS];
 
 static size_t random_size(void) {
     uint32_t band = rng_below(1000);
@@ -21,41 +19,18 @@ static size_t random_size(void) {
     return rng_between(256 * 1024 + 1, 1024 * 1024);
 }
 
-static void release(int slot) {
-    if (!blocks[slot]) return;
-    verify_stamp(WORKLOAD, blocks[slot], sizes[slot], keys[slot]);
-    count_free(sizes[slot]);
-    free(blocks[slot]);
-    blocks[slot] = NULL;
-}
-
 static void place(int slot) {
-    release(slot);
+    held_drop(WORKLOAD, &slots[slot]);
     size_t size = random_size();
     int zeroed = rng_below(8) == 0;
     unsigned char *block = checked(WORKLOAD, zeroed ? calloc(1, size) : malloc(size));
     if (zeroed && (block[size / 2] != 0 || block[size - 1] != 0)) die(WORKLOAD, "calloc not zeroed");
-    blocks[slot] = block;
-    sizes[slot] = size;
-    keys[slot] = rng_next();
-    stamp(block, size, keys[slot]);
-    count_alloc(size);
+    held_take(WORKLOAD, &slots[slot], block, size);
 }
 
 static void resize(int slot) {
-    if (!blocks[slot]) {
-        place(slot);
-        return;
-    }
-    size_t size = random_size();
-    unsigned char *moved = checked(WORKLOAD, realloc(blocks[slot], size));
-    size_t kept = sizes[slot] < size ? sizes[slot] : size;
-    verify_prefix(WORKLOAD, moved, kept, keys[slot]);
-    count_free(sizes[slot]);
-    count_alloc(size);
-    blocks[slot] = moved;
-    sizes[slot] = size;
-    stamp(moved, size, keys[slot]);
+    if (slots[slot].block) held_resize(WORKLOAD, &slots[slot], random_size());
+    else place(slot);
 }
 
 int main(int argc, char **argv) {
@@ -64,10 +39,10 @@ int main(int argc, char **argv) {
         uint32_t action = rng_below(100);
         int slot = (int)rng_below(SLOTS);
         if (action < 45) place(slot);
-        else if (action < 90) release(slot);
+        else if (action < 90) held_drop(WORKLOAD, &slots[slot]);
         else resize(slot);
     }
-    for (int slot = 0; slot < SLOTS; slot++) release(slot);
+    for (int slot = 0; slot < SLOTS; slot++) held_drop(WORKLOAD, &slots[slot]);
     report(WORKLOAD, steps);
     return 0;
 }

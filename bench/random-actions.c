@@ -10,44 +10,19 @@
 #define SLOTS 2048
 #define MAX_SIZE 10000
 
-static unsigned char *blocks[SLOTS];
-static size_t sizes[SLOTS];
-static uint32_t keys[SLOTS];
-
-static void release(int slot) {
-    if (!blocks[slot]) return;
-    verify_stamp(WORKLOAD, blocks[slot], sizes[slot], keys[slot]);
-    count_free(sizes[slot]);
-    free(blocks[slot]);
-    blocks[slot] = NULL;
-}
+static struct held slots[SLOTS];
 
 static void place(int slot) {
-    release(slot);
+    held_drop(WORKLOAD, &slots[slot]);
     size_t size = rng_between(1, MAX_SIZE);
-    blocks[slot] = checked(WORKLOAD, malloc(size));
-    sizes[slot] = size;
-    keys[slot] = rng_next();
-    stamp(blocks[slot], size, keys[slot]);
-    count_alloc(size);
+    held_take(WORKLOAD, &slots[slot], malloc(size), size);
 }
 
-/* realloc keeps the key: the preserved prefix must still carry the old stamp. */
+/* realloc of an empty slot is a malloc, which takes a fresh stamp. */
 static void resize(int slot) {
-    size_t old_size = blocks[slot] ? sizes[slot] : 0;
     size_t size = rng_between(1, MAX_SIZE);
-    unsigned char *moved = checked(WORKLOAD, realloc(blocks[slot], size));
-    if (blocks[slot]) {
-        size_t kept = old_size < size ? old_size : size;
-        verify_prefix(WORKLOAD, moved, kept, keys[slot]);
-    } else {
-        keys[slot] = rng_next();
-    }
-    count_free(old_size);
-    count_alloc(size);
-    blocks[slot] = moved;
-    sizes[slot] = size;
-    stamp(moved, size, keys[slot]);
+    if (slots[slot].block) held_resize(WORKLOAD, &slots[slot], size);
+    else held_take(WORKLOAD, &slots[slot], realloc(NULL, size), size);
 }
 
 int main(int argc, char **argv) {
@@ -61,9 +36,9 @@ int main(int argc, char **argv) {
         int slot = (int)rng_below(SLOTS);
         if (action < resize_below) resize(slot);
         else if (action < alloc_below) place(slot);
-        else release(slot);
+        else held_drop(WORKLOAD, &slots[slot]);
     }
-    for (int slot = 0; slot < SLOTS; slot++) release(slot);
+    for (int slot = 0; slot < SLOTS; slot++) held_drop(WORKLOAD, &slots[slot]);
     report(realloc_percent ? WORKLOAD "-realloc" : WORKLOAD, steps);
     return 0;
 }
