@@ -2,7 +2,6 @@
  * slice (at most 1/8 of a block just above 32 KiB, less and less beyond). */
 #include "large.h"
 #include "pages.h"
-#include "platform.h"
 #include "small.h"
 
 static uint32_t slices_for(size_t size) {
@@ -12,21 +11,15 @@ static uint32_t slices_for(size_t size) {
 static void count_resize(uint32_t before, uint32_t after) {
     size_t old_bytes = (size_t)before << WL_SLICE_SHIFT, new_bytes = (size_t)after << WL_SLICE_SHIFT;
     wl_heap.large_live_bytes = wl_heap.large_live_bytes - old_bytes + new_bytes;
-    wl_heap.live_bytes = wl_heap.live_bytes - old_bytes + new_bytes;
-    if (wl_heap.live_bytes > wl_heap.peak_live_bytes) wl_heap.peak_live_bytes = wl_heap.live_bytes;
+    wl_heap.live_bytes -= old_bytes;
+    wl_count_live(new_bytes);
 }
 
 void *wl_large_alloc(size_t size, size_t alignment, int *zeroed) {
-    if (size > WL_MAX_REQUEST || alignment > WL_MAX_REQUEST) {
-        wl_platform_set_errno(WL_ENOMEM);
-        return NULL;
-    }
+    if (size > WL_MAX_REQUEST || alignment > WL_MAX_REQUEST) return NULL;
     uint32_t align_slices = alignment > WL_SLICE_SIZE ? (uint32_t)(alignment >> WL_SLICE_SHIFT) : 1;
     struct span *s = wl_span_alloc(slices_for(size ? size : 1), align_slices, SPAN_LARGE);
-    if (!s) {
-        wl_platform_set_errno(WL_ENOMEM);
-        return NULL;
-    }
+    if (!s) return NULL;
     *zeroed = s->zeroed;
     size_t bytes = (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.large_live_bytes += bytes;

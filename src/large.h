@@ -5,7 +5,8 @@
 #include "types.h"
 
 /* A span of whole slices for `size` bytes on an `alignment` boundary (a power of two);
- * `*zeroed` says whether its memory is known to be zero. NULL with ENOMEM when refused. */
+ * `*zeroed` says whether its memory is known to be zero. NULL when refused (the caller sets
+ * errno). */
 void *wl_large_alloc(size_t size, size_t alignment, int *zeroed);
 
 /* Releases large span `s`. */

@@ -6,50 +6,44 @@
 #include "report.h"
 #include "small.h"
 
-/* The span a caller's pointer belongs to, with its block index for small spans; a pointer that
- * is not the start of a live block is reported as `freed_what` when it points into free heap
- * memory or at a freed small block, as `invalid_what` otherwise, and the program stops. */
-static struct span *live_block(void *ptr, int *index, const char *freed_what,
-                               const char *invalid_what) {
+/* Whether `off` is the start of a live block of in-use span `s` (NULL when the map has none);
+ * *index receives the block index in a small span. */
+static inline int starts_live_block(const struct span *s, wl_off off, int *index) {
+    if (!s) return 0;
+    if (s->kind != SPAN_SMALL) return off == wl_span_start(s);
+    *index = wl_small_index(s, off);
+    return *index >= 0 && !wl_small_is_free(s, (unsigned)*index);
+}
+
+/* Stops the program over a pointer that is not a live block: `freed_what` when it points at a
+ * freed small block or at the start of a page of free heap memory, `invalid_what` otherwise. */
+_Noreturn static void report_bad_pointer(void *ptr, const char *freed_what,
+                                         const char *invalid_what) {
     wl_off off = wl_off_of(ptr);
     struct span *s = wl_span_containing(off);
-    if (s && s->kind == SPAN_SMALL) {
-        *index = wl_small_index(s, off);
-        if (*index >= 0 && !wl_small_is_free(s, (unsigned)*index)) return s;
-        wl_fatal(*index >= 0 ? freed_what : invalid_what, ptr);
-    }
-    if (s && off == wl_span_start(s)) return s;
-    if (!s && (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off)) wl_fatal(freed_what, ptr);
-    wl_fatal(invalid_what, ptr);
+    int freed = s ? s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0
+                  : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
+    wl_fatal(freed ? freed_what : invalid_what, ptr);
 }
 
-void *walloc_malloc(size_t size) {
-    int zeroed;
-    if (size <= WL_SMALL_MAX) {
-        void *p = wl_small_alloc(wl_class_of(size), &zeroed);
-        if (!p) wl_platform_set_errno(WL_ENOMEM);
-        return p;
-    }
-    return wl_large_alloc(size, 1, &zeroed);
-}
-
-void walloc_free(void *ptr) {
-    if (!ptr) return;
+/* The span of the live block `ptr` starts, and its block index when small; anything else is
+ * reported and the program stops. */
+static inline struct span *live_block(void *ptr, int *index, const char *freed_what,
+                                      const char *invalid_what) {
     wl_off off = wl_off_of(ptr);
     struct span *s = wl_span_containing(off);
-    if (s && s->kind == SPAN_SMALL) {
-        int index = wl_small_index(s, off);
-        if (index >= 0 && !wl_small_is_free(s, (unsigned)index)) {
-            wl_small_free(s, (unsigned)index);
-            return;
-        }
-    }
-    int index;
-    s = live_block(ptr, &index, "double free", "invalid free");
-    wl_large_free(s);
+    if (__builtin_expect(!starts_live_block(s, off, index), 0))
+        report_bad_pointer(ptr, freed_what, invalid_what);
+    return s;
 }
 
-/* A block of `size` bytes at `alignment` (a power of two); zero-filled when `clear`. */
+static inline void release_block(struct span *s, int index) {
+    if (s->kind == SPAN_SMALL) wl_small_free(s, (unsigned)index);
+    else wl_large_free(s);
+}
+
+/* A block of `size` bytes at `alignment` (a power of two); zero-filled when `clear`. malloc
+ * has its own shorter path: no alignment search, no clearing. */
 static void *allocate(size_t size, size_t alignment, int clear) {
     int zeroed = 0;
     void *p = NULL;
@@ -59,12 +53,27 @@ static void *allocate(size_t size, size_t alignment, int clear) {
         unsigned cls = wl_class_of(size > alignment ? size : alignment);
         while (wl_classes[cls].size % alignment) cls++;
         p = wl_small_alloc(cls, &zeroed);
-        if (!p) wl_platform_set_errno(WL_ENOMEM);
     } else {
         p = wl_large_alloc(size, alignment, &zeroed);
     }
-    if (p && clear && !zeroed) __builtin_memset(p, 0, size);
+    if (__builtin_expect(!p, 0)) wl_platform_set_errno(WL_ENOMEM);
+    else if (clear && !zeroed) __builtin_memset(p, 0, size);
     return p;
+}
+
+void *walloc_malloc(size_t size) {
+    int zeroed;
+    void *p;
+    if (size <= WL_SMALL_MAX) p = wl_small_alloc(wl_class_of(size), &zeroed);
+    else p = wl_large_alloc(size, 1, &zeroed);
+    if (!p) wl_platform_set_errno(WL_ENOMEM);
+    return p;
+}
+
+void walloc_free(void *ptr) {
+    if (!ptr) return;
+    int index;
+    release_block(live_block(ptr, &index, "double free", "invalid free"), index);
 }
 
 void *walloc_calloc(size_t count, size_t size) {
@@ -121,8 +130,7 @@ void *walloc_realloc(void *ptr, size_t size) {
     void *moved = walloc_malloc(size);
     if (!moved) return NULL;
     __builtin_memcpy(moved, ptr, size < usable ? size : usable);
-    if (s->kind == SPAN_SMALL) wl_small_free(s, (unsigned)index);
-    else wl_large_free(s);
+    release_block(s, index);
     return moved;
 }
 

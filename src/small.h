@@ -12,7 +12,8 @@
 /* Builds the size-class table; called once by the page layer's first use. */
 void wl_classes_init(void);
 
-/* Gives `cls` a span with a free block; returns NULL (errno ENOMEM) when memory runs out. */
+/* Gives `cls` a span with a free block; returns NULL when memory runs out (the caller sets
+ * errno). */
 struct span *wl_small_refill(unsigned cls);
 
 /* Takes span `s`, which just gave out its last free block, off its class's ring. */
@@ -29,10 +30,15 @@ static inline unsigned wl_class_of(size_t size) {
     return wl_class_of_large(size);
 }
 
-static inline void wl_count_alloc(size_t bytes) {
+/* Adds to the live bytes and keeps their peak. */
+static inline void wl_count_live(size_t bytes) {
     wl_heap.live_bytes += bytes;
-    wl_heap.alloc_count++;
     if (wl_heap.live_bytes > wl_heap.peak_live_bytes) wl_heap.peak_live_bytes = wl_heap.live_bytes;
+}
+
+static inline void wl_count_alloc(size_t bytes) {
+    wl_count_live(bytes);
+    wl_heap.alloc_count++;
 }
 
 /* A block of class `cls`; `*zeroed` says whether its memory is known to be zero. */
