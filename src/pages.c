@@ -5,10 +5,10 @@
  * peak use. New memory arrives zeroed; the `zeroed` flag follows it through splits and merges
  * so that calloc can skip clearing it.
  *
- * Meta slices (the page map and descriptors) come from the lowest free memory, or are cut from
- * the front of the memory being added before it becomes a free span: that is what breaks the circle of "a free span needs a
- * descriptor, a descriptor needs a slice". Later the descriptor pool refills from the smallest
- * free span. Every operation that may split spans first makes sure WL_DESCRIPTOR_RESERVE
+ * Meta slices (the page map and descriptors) come from the lowest free memory, or, when there
+ * is none, are cut from the front of the memory being added before it becomes a free span:
+ * that breaks the circle of "a free span needs a descriptor, a descriptor needs a slice".
+ * Every operation that may split spans first makes sure WL_DESCRIPTOR_RESERVE
  * descriptors are at hand, so a split never has to allocate in the middle.
  *
  * If something other than walloc grows memory (a host in the freestanding build), the pages it
@@ -115,28 +115,35 @@ static void fill_descriptors(uint32_t slice) {
     }
 }
 
+/* The free span that begins at `slice`, or NULL. */
+static struct span *free_span_starting(uint32_t slice) {
+    struct span *s = slice < end_slice() ? wl_map_get(slice) : NULL;
+    return s && s->kind == SPAN_FREE && s->first == slice ? s : NULL;
+}
+
+/* The free span that ends just before `slice`, or NULL. */
+static struct span *free_span_ending(uint32_t slice) {
+    struct span *s = slice > wl_slice_of(wl_heap.start) ? wl_map_get(slice - 1) : NULL;
+    return s && s->kind == SPAN_FREE && s->first + s->count == slice ? s : NULL;
+}
+
 /* Makes [first, first+count) a free span, merged with free neighbours. */
 static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed) {
-    if (first > wl_slice_of(wl_heap.start)) {
-        struct span *left = wl_map_get(first - 1);
-        if (left && left->kind == SPAN_FREE && left->first + left->count == first) {
-            bin_remove(left);
-            wl_map_set(first - 1, &wl_free_interior);
-            first = left->first;
-            count += left->count;
-            zeroed &= left->zeroed;
-            descriptor_put(left);
-        }
+    struct span *left = free_span_ending(first), *right = free_span_starting(first + count);
+    if (left) {
+        bin_remove(left);
+        wl_map_set(first - 1, &wl_free_interior);
+        first = left->first;
+        count += left->count;
+        zeroed &= left->zeroed;
+        descriptor_put(left);
     }
-    if (first + count < end_slice()) {
-        struct span *right = wl_map_get(first + count);
-        if (right && right->kind == SPAN_FREE && right->first == first + count) {
-            bin_remove(right);
-            wl_map_set(first + count, &wl_free_interior);
-            count += right->count;
-            zeroed &= right->zeroed;
-            descriptor_put(right);
-        }
+    if (right) {
+        bin_remove(right);
+        wl_map_set(first + count, &wl_free_interior);
+        count += right->count;
+        zeroed &= right->zeroed;
+        descriptor_put(right);
     }
     s->first = first;
     s->count = count;
@@ -149,7 +156,8 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
 
 /* The lowest free span of at least `count` slices, or NULL. Meta slices come from the bottom
  * of the heap, so that they do not cut the long free runs that large blocks need. Meta is taken
- * rarely (a slice per 42 descriptors, a new map when the heap doubles), so a walk over the bins is cheap. */
+ * rarely (descriptor slices in growing batches, a new map when the heap doubles), so a walk
+ * over the bins is cheap. */
 static struct span *lowest_free_span(uint32_t count) {
     struct span *lowest = NULL;
     for (unsigned b = next_bin(0); b < WL_BIN_COUNT; b = next_bin(b + 1))
@@ -174,17 +182,22 @@ static uint32_t take_meta_front(struct span *f, uint32_t count) {
     return slice;
 }
 
-/* Makes the page map cover slices below `last`, moving it to a new array twice as large (or
- * as large as needed) from the lowest free memory, else from the front of the region being
- * added ([*cursor, region_last), fresh and zero). The old array is left to the caller to
- * free, once descriptors are at hand. */
+static uint32_t slices_of_map(uint64_t entries) {
+    return (uint32_t)((entries + WL_ENTRIES_PER_SLICE - 1) / WL_ENTRIES_PER_SLICE);
+}
+
+/* Slices of the map that replaces the current one when the heap reaches `last`. */
 static uint32_t map_slices_for(uint32_t last) {
     uint64_t entries = (uint64_t)wl_heap.map_entries * 2;
     if (entries < last) entries = last;
     if (entries > WL_MAX_SLICES) entries = WL_MAX_SLICES;
-    return (uint32_t)((entries + WL_ENTRIES_PER_SLICE - 1) / WL_ENTRIES_PER_SLICE);
+    return slices_of_map(entries);
 }
 
+/* Makes the page map cover slices below `last`, moving it to a new array twice as large (or
+ * as large as needed) from the lowest free memory, else from the front of the region being
+ * added ([*cursor, region_last), fresh and zero). The old array is left to the caller to
+ * free, once descriptors are at hand. */
 static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
     if (last <= wl_heap.map_entries) return 1;
     uint32_t slices = map_slices_for(last), first;
@@ -202,8 +215,6 @@ static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
     if (wl_heap.map_entries) __builtin_memcpy(map, wl_heap.map, wl_heap.map_entries * sizeof *map);
     wl_heap.map = map;
     wl_heap.map_entries = slices * WL_ENTRIES_PER_SLICE < WL_MAX_SLICES ? slices * WL_ENTRIES_PER_SLICE : WL_MAX_SLICES;
-    wl_heap.map_first = first;
-    wl_heap.map_slices = slices;
     if (!below) mark_meta(first, slices);
     return 1;
 }
@@ -213,7 +224,8 @@ static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
  * region is too small to carry its own meta slices. */
 static int add_region(wl_off from, wl_off to) {
     uint32_t first = wl_slice_of(from), last = wl_slice_of(to), cursor = first;
-    uint32_t old_map = wl_heap.map_first, old_map_slices = wl_heap.map_slices;
+    struct span **old_map = wl_heap.map;
+    uint32_t old_map_slices = slices_of_map(wl_heap.map_entries);
     if (!cover_map(last, &cursor, last)) return 0;
     wl_heap.end = to;
     while (dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) < WL_DESCRIPTOR_RESERVE + 1) {
@@ -221,10 +233,11 @@ static int add_region(wl_off from, wl_off to) {
         mark_meta(cursor, 1);
         fill_descriptors(cursor++);
     }
-    if (old_map_slices && wl_heap.map_first != old_map) {
-        forget_slices(old_map, old_map_slices);
+    if (old_map && wl_heap.map != old_map) {
+        uint32_t old_first = wl_slice_of(wl_off_of(old_map));
+        forget_slices(old_first, old_map_slices);
         wl_heap.meta_bytes -= (size_t)old_map_slices << WL_SLICE_SHIFT;
-        make_free(descriptor_take(), old_map, old_map_slices, 0);
+        make_free(descriptor_take(), old_first, old_map_slices, 0);
     }
     if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, 1);
     return 1;
@@ -234,9 +247,9 @@ static int add_region(wl_off from, wl_off to) {
  * free memory below can hold it, and a slice of descriptors when the pool is low. */
 static int grow_pages(uint32_t pages) {
     uint64_t now = wl_platform_memory_pages(), total = pages;
-    uint32_t descriptor_slices = dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) <= WL_DESCRIPTOR_RESERVE;
+    uint32_t descriptor_slice_needed = dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) <= WL_DESCRIPTOR_RESERVE;
     for (int settle = 0; settle < 3; settle++) {
-        uint64_t last = (now + total) * (WL_WASM_PAGE_SIZE >> WL_SLICE_SHIFT), meta_slices = descriptor_slices;
+        uint64_t last = (now + total) * (WL_WASM_PAGE_SIZE >> WL_SLICE_SHIFT), meta_slices = descriptor_slice_needed;
         if (last > WL_MAX_SLICES) return 0;
         if (last > wl_heap.map_entries) {
             uint32_t map_slices = map_slices_for((uint32_t)last);
@@ -254,12 +267,7 @@ static int grow_pages(uint32_t pages) {
     return add_region(from, from + (wl_off)total * WL_WASM_PAGE_SIZE);
 }
 
-struct span *wl_top_free_span(void) {
-    if (wl_heap.end <= wl_heap.start) return NULL;
-    struct span *s = wl_map_get(end_slice() - 1);
-    if (s && s->kind == SPAN_FREE && s->first + s->count == end_slice()) return s;
-    return NULL;
-}
+struct span *wl_top_free_span(void) { return free_span_ending(end_slice()); }
 
 /* Grows memory until the free span at the top holds `count` slices; returns it or NULL. A
  * second round is there for memory that something else grew in between (not contiguous). */
@@ -306,7 +314,7 @@ int wl_heap_init(void) {
          * the heap begins at the next page that memory.grow brings. */
         wl_heap.start = wl_heap.end = end > start ? end : start;
         wl_heap.map = NULL;
-        wl_heap.map_entries = wl_heap.map_first = wl_heap.map_slices = 0;
+        wl_heap.map_entries = 0;
     }
     wl_classes_init();
     wl_heap.ready = 1;
@@ -363,14 +371,12 @@ void wl_span_release(struct span *s) {
 int wl_span_extend(struct span *s, uint32_t count) {
     uint32_t end = s->first + s->count, missing = count - s->count;
     if (!reserve_descriptors()) return 0;
-    struct span *right = end < end_slice() ? wl_map_get(end) : NULL;
-    int right_free = right && right->kind == SPAN_FREE && right->first == end;
-    if (!right_free || right->count < missing) {
-        int at_top = right_free ? right->first + right->count == end_slice() : end == end_slice();
+    struct span *right = free_span_starting(end);
+    if (!right || right->count < missing) {
+        int at_top = right ? right->first + right->count == end_slice() : end == end_slice();
         if (!at_top || !grow(missing)) return 0;
-        right = wl_map_get(end);
-        if (!right || right->kind != SPAN_FREE || right->first != end || right->count < missing)
-            return 0;
+        right = free_span_starting(end);
+        if (!right || right->count < missing) return 0;
     }
     bin_remove(right);
     if (right->count > missing) {

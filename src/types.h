@@ -100,8 +100,6 @@ struct heap {
     size_t grow_count;
     struct span **map;       /* entry per slice, for slices below map_entries */
     uint32_t map_entries;
-    uint32_t map_first;      /* where the map itself lives, in slices */
-    uint32_t map_slices;
 };
 
 extern struct heap wl_heap;
