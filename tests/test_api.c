@@ -11,11 +11,10 @@
 #include <string.h>
 
 #include "walloc.h"
+#include "sizes.h"
 #include "check.h"
 #include "pattern.h"
 
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
 
 static struct walloc_stats stats_now(void) {
     struct walloc_stats stats;

@@ -16,9 +16,7 @@
 #include <string.h>
 
 #include "walloc.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
+#include "sizes.h"
 
 /* The compiler must not see through these pointers: the misuse has to reach walloc as
  * written. */

@@ -14,11 +14,10 @@
 #include <stdlib.h>
 
 #include "walloc.h"
+#include "sizes.h"
 #include "check.h"
 #include "pattern.h"
 
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
 
 enum {
     ROUNDS = 200,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "walloc.h"
+#include "sizes.h"
 #include "check.h"
 #include "pattern.h"
 
@@ -21,8 +22,6 @@
 #error "test_static checks the wasm32 memory layout; build it for wasm32-wasi"
 #endif
 
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
 
 extern unsigned char __heap_base;
 

@@ -19,11 +19,10 @@
 #include <string.h>
 
 #include "walloc.h"
+#include "sizes.h"
 #include "check.h"
 #include "pattern.h"
 
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
 
 enum {
     DEFAULT_SEED = 1,
