@@ -1,6 +1,7 @@
 # Benchmarks: walloc against wasi-libc's dlmalloc (bench/README.md). Included by the top
 # Makefile. `make bench` runs them all (BENCH=name runs one), `make bench-quick` is the short
-# smoke run that `make test` includes.
+# smoke run that `make test` includes. Both are double-colon rules: other fragments (tiers, the
+# JS package) add their own benchmarks with `bench:: their-target`.
 
 WASM_OPT ?= wasm-opt
 
@@ -42,10 +43,10 @@ $(BENCH_DIR)/malloc-family-dlmalloc.wasm: bench/malloc-family.c | $(DEPS)
 	$(CLANG) $(WASI_FLAGS) $(SIZE_LINK_FLAGS) $< -o $@.linked
 	$(WASM_OPT) $(SIZE_OPT_FLAGS) $@.linked -o $@
 
-bench: $(BENCH_MODULES)
+bench:: $(BENCH_MODULES)
 	BENCH='$(BENCH)' $(NODE) bench/run.mjs
 
-bench-quick: $(BENCH_MODULES)
+bench-quick:: $(BENCH_MODULES)
 	BENCH='$(BENCH)' $(NODE) bench/run.mjs --quick
 
 test:: bench-quick
