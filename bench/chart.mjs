@@ -1,7 +1,7 @@
 // Draws bench/results/latest.svg from bench/results/latest.json: for each workload a group of
-// bars, one per allocator, each the allocator's speed relative to dlmalloc (dlmalloc median /
-// its median) on a log scale, so that 2× faster and 2× slower are equally far from the 1×
-// line. bench/run.mjs calls it after a full run; `node bench/chart.mjs [in.json] [out.svg]`
+// bars, one per allocator other than dlmalloc, each the allocator's speed relative to dlmalloc
+// (dlmalloc median / its median) on a log scale, so that 2× faster and 2× slower are equally
+// far from the 1× line, which is dlmalloc. bench/run.mjs calls it after a full run; `node bench/chart.mjs [in.json] [out.svg]`
 // redraws it alone. No dependencies: the SVG is written as text.
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const COLORS = {
-  dlmalloc: '#8c8c8c', walloc: '#1f77b4', 'walloc-secure': '#6baed6', mimalloc: '#d62728', emmalloc: '#ff7f0e',
+  walloc: '#1f77b4', 'walloc-secure': '#6baed6', mimalloc: '#d62728', emmalloc: '#ff7f0e',
 };
 const BAR = 14;
 const GAP = 18;
@@ -20,7 +20,7 @@ const TOP = 50;
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function chartSvg(report) {
-  const allocators = report.allocators;
+  const allocators = report.allocators.filter((a) => a !== 'dlmalloc');
   const workloads = report.workloads;
   const values = workloads.flatMap((w) => allocators.map((a) => w.allocators[a].vsDlmalloc));
   // Whole powers of two around every ratio, and always 1× inside.
@@ -33,7 +33,7 @@ export function chartSvg(report) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${LEFT}" y="18" font-size="14">Speed relative to wasi-libc dlmalloc (higher is faster; log scale)</text>`,
+    `<text x="${LEFT}" y="18" font-size="14">Speed relative to wasi-libc dlmalloc (dlmalloc = 1×, higher is faster, log scale)</text>`,
     `<text x="${LEFT}" y="34" fill="#555">${escape(report.date.slice(0, 10))}, ${escape(report.machine.cpu)}, ` +
       `${report.machine.cores} cores, node ${escape(report.machine.node)}</text>`,
   ];
