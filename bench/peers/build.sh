@@ -32,6 +32,14 @@ built() {
   echo "bench peers: $1 ready" >&2
 }
 
+# True, and NAME no longer marked skipped, when every FILE is already built.
+cached() {
+  local name=$1 file
+  shift
+  for file in "$@"; do [ -f "$file" ] || return 1; done
+  rm -f "$OUT/status/$name"
+}
+
 record_version() {
   grep -v "^$1 " "$OUT/versions" > "$OUT/versions.new"
   echo "$1 $2" >> "$OUT/versions.new"
@@ -76,7 +84,7 @@ fetch_source() {
 
 build_mimalloc() {
   local lib=$OUT/libmimalloc.a
-  [ -f "$lib" ] && return 0
+  cached mimalloc "$lib" && return 0
   fetch_source mimalloc || { skip mimalloc "apt-get source mimalloc failed (build/peers/logs/fetch-mimalloc.log)"; return; }
   # static.c includes every source file: one unit, as mimalloc's docs suggest for a plain
   # build. MI_MALLOC_OVERRIDE makes it define malloc and the rest (and wasi-libc's __libc_*
@@ -91,7 +99,7 @@ build_mimalloc() {
 
 build_emmalloc() {
   local lib=$OUT/libemmalloc.a shim=$ROOT/bench/peers/emmalloc
-  [ -f "$lib" ] && return 0
+  cached emmalloc "$lib" && return 0
   if [ ! -f "$SRC/emmalloc.c" ]; then
     local tmp deb
     tmp=$(mktemp -d "$SRC/.fetch-XXXXXX")
@@ -122,7 +130,7 @@ build_emmalloc() {
 # own OS layer switched off: bench/programs/sqlite-memvfs.c supplies one for WASI.
 build_sqlite() {
   local dir=$OUT/programs/sqlite
-  [ -f "$dir/sqlite3.o" ] && [ -f "$dir/speedtest1.o" ] && return 0
+  cached sqlite "$dir/sqlite3.o" "$dir/speedtest1.o" && return 0
   fetch_source sqlite3 || { skip sqlite "apt-get source sqlite3 failed (build/peers/logs/fetch-sqlite3.log)"; return; }
   mkdir -p "$dir/gen"
   local log=$OUT/logs/sqlite.log flags=(-DSQLITE_OS_OTHER=1 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
@@ -138,7 +146,7 @@ build_sqlite() {
 
 build_cjson() {
   local dir=$OUT/programs/cjson
-  [ -f "$dir/cJSON.o" ] && return 0
+  cached json "$dir/cJSON.o" && return 0
   fetch_source cjson || { skip json "apt-get source cjson failed (build/peers/logs/fetch-cjson.log)"; return; }
   mkdir -p "$dir"
   cp "$SRC/cjson/cJSON.h" "$dir/cJSON.h" &&
