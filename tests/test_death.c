@@ -175,6 +175,38 @@ static void free_after_realloc_moved(void) {
     walloc_free(p);
 }
 
+/* A block from the SCENE tier of default tiers, made on first use. */
+static void *tier_allocate(size_t size) {
+    static walloc_tiers *t;
+    if (!t) t = walloc_tiers_create(256 * KiB, NULL, 0);
+    void *p = t ? walloc_tier_alloc(t, WALLOC_TIER_SCENE, size) : NULL;
+    if (!p) {
+        printf("setup failed: walloc_tier_alloc(%zu) returned NULL\n", size);
+        fflush(stdout);
+    }
+    return hide(p);
+}
+
+/* A tier's first block starts a page, as a large block does: still not a malloc block. */
+static void free_tier_start(void) {
+    char *p = tier_allocate(100);
+    expect("invalid free", p);
+    walloc_free(p);
+}
+
+static void free_tier_block(void) {
+    tier_allocate(100);
+    char *p = tier_allocate(200);
+    expect("invalid free", p);
+    walloc_free(p);
+}
+
+static void realloc_tier_block(void) {
+    char *p = tier_allocate(64);
+    expect("invalid realloc", p);
+    walloc_realloc(p, 128);
+}
+
 struct scenario {
     const char *name;
     void (*run)(void);
@@ -198,6 +230,9 @@ static const struct scenario scenarios[] = {
     { "large-double-free", large_double_free },
     { "large-double-free-coalesced", large_double_free_coalesced },
     { "free-after-realloc-moved", free_after_realloc_moved },
+    { "free-tier-start", free_tier_start },
+    { "free-tier-block", free_tier_block },
+    { "realloc-tier-block", realloc_tier_block },
 };
 
 int main(int argc, char **argv) {
