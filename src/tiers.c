@@ -75,9 +75,16 @@ static struct tier *tier_of(const walloc_tiers *t, unsigned tier) {
     return NULL;
 }
 
+/* Whether `size` bytes at `at` end by `end`. Where size_t is narrower than 64 bits the sum
+ * cannot wrap, so one comparison does. */
+static inline int fits(uint64_t at, size_t size, uint64_t end) {
+    if (sizeof(size_t) < sizeof(uint64_t)) return at + size <= end;
+    return at <= end && size <= end - at;
+}
+
 static void *bump(struct tier *r, size_t size) {
     uint64_t at = (r->cursor + r->mask) & ~r->mask;
-    if (__builtin_expect(at > r->end || size > r->end - at, 0)) return NULL;
+    if (!fits(at, size, r->end)) return NULL;
     r->cursor = at + size;
     r->total_allocated += size;
     return (void *)(uintptr_t)at;
@@ -149,10 +156,16 @@ static __attribute__((noinline)) void *alloc_slow(walloc_tiers *t, unsigned tier
 }
 
 void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size) {
-    struct tier *r = tier_of(t, tier);
-    if (!r) return NULL;
-    void *p = bump(r, size);
-    return __builtin_expect(p != NULL, 1) ? p : alloc_slow(t, tier, size);
+    if (__builtin_expect(!t || tier >= t->count, 0)) {
+        wl_platform_set_errno(WL_EINVAL);
+        return NULL;
+    }
+    struct tier *r = &t->tiers[tier];
+    uint64_t at = (r->cursor + r->mask) & ~r->mask;
+    if (__builtin_expect(!fits(at, size, r->end), 0)) return alloc_slow(t, tier, size);
+    r->cursor = at + size;
+    r->total_allocated += size;
+    return (void *)(uintptr_t)at;
 }
 
 /* Fills the tier's offsets [from, to) with poison, chunk by chunk from `c` on. */
