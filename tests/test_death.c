@@ -32,13 +32,17 @@ static void expect(const char *kind, const void *p) {
     fflush(stdout);
 }
 
-static void *allocate(size_t size) {
-    void *p = walloc_malloc(size);
+/* Hides the block a setup step got, after saying so if it got none. */
+static void *obtained(void *p, const char *call, size_t size) {
     if (!p) {
-        printf("setup failed: malloc(%zu) returned NULL\n", size);
+        printf("setup failed: %s(%zu) returned NULL\n", call, size);
         fflush(stdout);
     }
     return hide(p);
+}
+
+static void *allocate(size_t size) {
+    return obtained(walloc_malloc(size), "malloc", size);
 }
 
 static void double_free(void) {
@@ -179,12 +183,7 @@ static void free_after_realloc_moved(void) {
 static void *tier_allocate(size_t size) {
     static walloc_tiers *t;
     if (!t) t = walloc_tiers_create(256 * KiB, NULL, 0);
-    void *p = t ? walloc_tier_alloc(t, WALLOC_TIER_SCENE, size) : NULL;
-    if (!p) {
-        printf("setup failed: walloc_tier_alloc(%zu) returned NULL\n", size);
-        fflush(stdout);
-    }
-    return hide(p);
+    return obtained(t ? walloc_tier_alloc(t, WALLOC_TIER_SCENE, size) : NULL, "walloc_tier_alloc", size);
 }
 
 /* A tier's first block starts a page, as a large block does: still not a malloc block. */
