@@ -59,6 +59,9 @@ define link_with
 	{ echo "$(3): malloc does not come from $(or $(LIB_$(1)),wasi-libc's dlmalloc)" >&2; rm -f $(3); exit 1; }
 endef
 
+# The same for walloc alone: $(1) the rest of the command line, $(2) the output (bench/tiers.mk).
+link_walloc = $(call link_with,walloc,$(1),$(2))
+
 define allocator_rules
 $(BENCH_SYNTH:%=$(BENCH_DIR)/%-$(1).wasm): $(BENCH_DIR)/%-$(1).wasm: bench/%.c bench/bench.h $(LIB_$(1)) | $(DEPS)
 	@mkdir -p $$(@D)
