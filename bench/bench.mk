@@ -33,10 +33,14 @@ BENCH_ALLOCATORS := dlmalloc walloc \
 # glue of our own are compiled here. PROGRAM_x lists a program's inputs, LDFLAGS_x its flags.
 SQLITE_DIR  := $(PEER_DIR)/programs/sqlite
 CJSON_DIR   := $(PEER_DIR)/programs/cjson
+LUA_DIR     := $(PEER_DIR)/programs/lua
 PROGRAM_speedtest1 := $(SQLITE_DIR)/sqlite3.o $(SQLITE_DIR)/speedtest1.o $(BENCH_DIR)/sqlite-memvfs.o
 PROGRAM_json       := $(CJSON_DIR)/cJSON.o $(BENCH_DIR)/json-roundtrip.o
+PROGRAM_lua        := $(wildcard $(LUA_DIR)/*.o) $(BENCH_DIR)/lua-alloc.o
 LDFLAGS_speedtest1 := -Wl,-z,stack-size=1048576
-BENCH_REAL := $(if $(wildcard $(SQLITE_DIR)/sqlite3.o),speedtest1) $(if $(wildcard $(CJSON_DIR)/cJSON.o),json)
+LDFLAGS_lua        := -Wl,-z,stack-size=1048576
+BENCH_REAL := $(if $(wildcard $(SQLITE_DIR)/sqlite3.o),speedtest1) $(if $(wildcard $(CJSON_DIR)/cJSON.o),json) \
+  $(if $(wildcard $(LUA_DIR)/lvm.o),lua)
 
 $(BENCH_DIR)/sqlite-memvfs.o: bench/programs/sqlite-memvfs.c | $(DEPS)
 	@mkdir -p $(@D)
@@ -45,6 +49,10 @@ $(BENCH_DIR)/sqlite-memvfs.o: bench/programs/sqlite-memvfs.c | $(DEPS)
 $(BENCH_DIR)/json-roundtrip.o: bench/programs/json-roundtrip.c bench/bench.h | $(DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(WASI_FLAGS) -I$(CJSON_DIR) -c $< -o $@
+
+$(BENCH_DIR)/lua-alloc.o: bench/programs/lua-alloc.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(WASI_FLAGS) -I$(LUA_DIR) -c $< -o $@
 
 MALLOC_FAMILY := malloc free calloc realloc aligned_alloc posix_memalign malloc_usable_size
 SIZE_LINK_FLAGS := -nostartfiles -Wl,--no-entry $(MALLOC_FAMILY:%=-Wl,--export=%)
@@ -66,7 +74,7 @@ define allocator_rules
 $(BENCH_SYNTH:%=$(BENCH_DIR)/%-$(1).wasm): $(BENCH_DIR)/%-$(1).wasm: bench/%.c bench/bench.h $(LIB_$(1)) | $(DEPS)
 	@mkdir -p $$(@D)
 	$$(call link_with,$(1),$$<,$$@)
-$(foreach p,speedtest1 json,
+$(foreach p,speedtest1 json lua,
 $(BENCH_DIR)/$(p)-$(1).wasm: $(PROGRAM_$(p)) $(LIB_$(1)) | $(DEPS)
 	$$(call link_with,$(1),$$(LDFLAGS_$(p)) $$(PROGRAM_$(p)),$$@)
 )

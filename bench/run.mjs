@@ -45,6 +45,7 @@ const WORKLOADS = [
   { name: 'sqlite', program: 'speedtest1', args: ['--memdb', '--size', '40'], quick: ['--memdb', '--size', '1'],
     runs: 3, check: 'output' },
   { name: 'json', program: 'json', args: ['150'], quick: ['4'], runs: 3 },
+  { name: 'lua', program: 'lua', args: ['8'], quick: ['1'], runs: 3 },
 ];
 
 function parseOptions(argv) {

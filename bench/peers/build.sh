@@ -7,6 +7,7 @@
 #   build/peers/libemmalloc.a       emscripten's emmalloc.c with the shims in bench/peers/emmalloc
 #   build/peers/programs/sqlite/    sqlite3.o (amalgamation) and speedtest1.o
 #   build/peers/programs/cjson/     cJSON.o
+#   build/peers/programs/lua/       the Lua 5.4 core and base, table, string and math libraries
 #   build/peers/status/NAME         why NAME was skipped (absent when it was built)
 #   build/peers/versions            the Debian version each one came from
 #
@@ -155,9 +156,39 @@ build_cjson() {
   built json
 }
 
+# Lua's core and the four libraries the benchmark script uses (no io, os or package: the
+# script needs no files, and their process functions are missing from wasi-libc). Errors
+# unwind with setjmp/longjmp, which WASI lacks: LUAI_THROW aborts instead and LUAI_TRY just
+# runs its body, so an error stops the program, and <setjmp.h> is an empty stand-in. The
+# string-hash seed and the sort pivot, random (time, addresses) by default, are fixed so that
+# every run with every allocator does exactly the same work. lstate.h needs sig_atomic_t, a
+# type WASI gives under _WASI_EMULATED_SIGNAL (no signal function is used).
+build_lua() {
+  local dir=$OUT/programs/lua
+  local units=(lapi lauxlib lbaselib lcode lctype ldebug ldo ldump lfunc lgc llex lmathlib lmem lobject
+    lopcodes lparser lstate lstring lstrlib ltable ltablib ltm lundump lvm lzio)
+  local objects=("${units[@]/#/$dir/}")
+  cached lua "${objects[@]/%/.o}" && return 0
+  fetch_source lua5.4 || { skip lua "apt-get source lua5.4 failed (build/peers/logs/fetch-lua5.4.log)"; return; }
+  mkdir -p "$dir/shim"
+  echo '/* empty: Lua is built without setjmp (bench/peers/build.sh) */' > "$dir/shim/setjmp.h"
+  echo '#define DEB_HOST_MULTIARCH "wasm32-wasi"' > "$dir/lua5.4-deb-multiarch.h"
+  cp "$SRC/lua5.4/src/"{lua.h,luaconf.h,lualib.h,lauxlib.h} "$dir/"
+  local unit log=$OUT/logs/lua.log
+  : > "$log"
+  for unit in "${units[@]}"; do
+    "${WASI_CC[@]}" -D_WASI_EMULATED_SIGNAL -I"$dir/shim" -I"$dir" '-DLUAI_THROW(L,c)=abort()' \
+      '-DLUAI_TRY(L,c,a)=a' -Dluai_jmpbuf=int '-Dluai_makeseed(L)=0x2545f491u' '-Dl_randomizePivot()=0u' \
+      -c "$SRC/lua5.4/src/$unit.c" -o "$dir/$unit.o" >> "$log" 2>&1 ||
+      { rm -f "$dir"/*.o; skip lua "compile of $unit.c failed (build/peers/logs/lua.log)"; return; }
+  done
+  built lua
+}
+
 ensure_tools || echo "bench peers: could not install dpkg-dev/tcl or add deb-src; fetching may fail" >&2
 build_mimalloc
 build_emmalloc
 build_sqlite
 build_cjson
+build_lua
 exit 0
