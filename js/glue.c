@@ -1,0 +1,64 @@
+/* glue.c - what walloc.mjs needs from the freestanding build beyond the malloc family, which it
+ * calls directly. Structures are copied into a fixed array of 32-bit words so the JavaScript
+ * side never depends on the C layout of walloc's structs. */
+#include "walloc.h"
+#include "types.h"
+
+#include <stdint.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* Results of the calls below land here; JavaScript reads them right after the call. */
+static uint32_t scratch[16];
+
+EXPORT(wjs_scratch) uint32_t *wjs_scratch(void) { return scratch; }
+
+/* Copies walloc_get_stats into the scratch words, in the order of struct walloc_stats. */
+EXPORT(wjs_stats) void wjs_stats(void) {
+    struct walloc_stats s;
+    walloc_get_stats(&s);
+    scratch[0] = s.heap_bytes;
+    scratch[1] = s.live_bytes;
+    scratch[2] = s.peak_live_bytes;
+    scratch[3] = s.free_bytes;
+    scratch[4] = s.meta_bytes;
+    scratch[5] = s.alloc_count;
+    scratch[6] = s.free_count;
+    scratch[7] = s.grow_count;
+    scratch[8] = s.memory_bytes;
+}
+
+/* With -mbulk-memory these compile to single memory.fill / memory.copy instructions; the
+ * caller has already checked both ranges against their blocks. */
+EXPORT(wjs_fill) void wjs_fill(unsigned char *dst, int byte, size_t n) { __builtin_memset(dst, byte, n); }
+EXPORT(wjs_copy) void wjs_copy(unsigned char *dst, const unsigned char *src, size_t n) {
+    __builtin_memmove(dst, src, n);
+}
+
+/* The memory map reads walloc's page map directly: one code per 4 KiB slice, the numbers of
+ * Walloc.SLICE in walloc.mjs. */
+enum { MAP_UNUSED, MAP_STATIC, MAP_META, MAP_FREE, MAP_SMALL, MAP_LARGE, MAP_TIER };
+
+static uint8_t map_out[4096];
+
+EXPORT(wjs_map_capacity) uint32_t wjs_map_capacity(void) { return sizeof map_out; }
+
+static uint8_t slice_code(uint32_t slice) {
+    if (!wl_heap.ready || slice < wl_slice_of(wl_heap.start)) return MAP_STATIC;
+    if (slice >= wl_slice_of(wl_heap.end)) return MAP_UNUSED;
+    const struct span *s = wl_map_get(slice);
+    if (!s || s == &wl_free_interior) return MAP_FREE;
+    if (s == &wl_meta_span) return MAP_META;
+    switch (s->kind) {
+    case SPAN_FREE: return MAP_FREE;
+    case SPAN_SMALL: return MAP_SMALL;
+    case SPAN_LARGE: return MAP_LARGE;
+    default: return MAP_TIER;
+    }
+}
+
+/* Codes for `count` (<= wjs_map_capacity()) slices from slice `first`; returns where they are. */
+EXPORT(wjs_memory_map) uint8_t *wjs_memory_map(uint32_t first, uint32_t count) {
+    for (uint32_t i = 0; i < count && i < sizeof map_out; i++) map_out[i] = slice_code(first + i);
+    return map_out;
+}
