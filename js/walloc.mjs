@@ -324,13 +324,13 @@ export class Walloc {
 
   // ---- statistics ----
 
-  /** Heap counters and, per tier, { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. */
+  /** Heap counters (tierBytes: pages held by tiers) and, per tier, { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. */
   stats() {
     this.#exports.wjs_stats();
-    const w = this.#words(9);
+    const w = this.#words(10);
     return {
       heapBytes: w[0], liveBytes: w[1], peakLiveBytes: w[2], freeBytes: w[3], metaBytes: w[4],
-      allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes: w[8], pages: w[8] / WASM_PAGE_BYTES,
+      allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes: w[8], pages: w[8] / WASM_PAGE_BYTES, tierBytes: w[9],
       tiers: this.#tiers.map((tier, index) => this.#tierStats(index)),
     };
   }
