@@ -5,6 +5,7 @@
 #   make test-browser     the demo in Debian's chromium, driven by playwright-core
 #   make demo-web         serves demo/index.html on http://localhost:8080/demo/
 #   make bench-js         copyIn/copyOut and fill/copy against typed-array and u32 loops
+#                         (part of `make bench`; `make bench-quick` runs it briefly)
 
 WASM_OPT ?= wasm-opt
 
@@ -39,11 +40,12 @@ $(JS_NODE_MODULES): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund
 	@touch $@
 
-.PHONY: test-js test-browser demo-web bench-js
+.PHONY: test-js test-browser demo-web bench-js bench-js-quick
 test-js: $(JS_WASM)
 	$(NODE) --test tests/js/
 
 test-browser: $(JS_WASM) $(JS_NODE_MODULES) | $(DEPS)
+	command -v chromium >/dev/null || bash scripts/install-deps
 	$(NODE) tests/js/browser.mjs
 
 demo-web: $(JS_WASM)
@@ -52,5 +54,9 @@ demo-web: $(JS_WASM)
 bench-js: $(JS_WASM)
 	$(NODE) bench/js-copy.mjs
 
+bench-js-quick: $(JS_WASM)
+	$(NODE) bench/js-copy.mjs --quick
+
 test:: test-js test-browser
 bench:: bench-js
+bench-quick:: bench-js-quick

@@ -36,6 +36,7 @@ function pointer(value, what = 'pointer') {
 }
 
 function bytesOf(source) {
+  if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   throw new TypeError('walloc: copyIn needs an ArrayBuffer or a typed array / DataView');
@@ -129,7 +130,7 @@ export class Walloc {
   get memory() { return this.#memory; }
 
   /** The current ArrayBuffer of the memory (replaced whenever memory grows). */
-  get buffer() { return this.#memory.buffer; }
+  get buffer() { return this.#current(); }
 
   // ---- the malloc family ----
 
@@ -153,20 +154,36 @@ export class Walloc {
     this.#notTierBlock(pointer(ptr), 'realloc');
     integer(size, 'size');
     if (size > MAX_U32) return this.#outOfMemory('realloc', size);
-    const moved = this.#guard(() => this.#exports.walloc_realloc(ptr, size) >>> 0);
+    const stack = this.#stack.value;
+    let moved;
+    try {
+      moved = this.#exports.walloc_realloc(ptr, size) >>> 0;
+    } catch (error) {
+      throw this.#trapped(error, stack);
+    }
     return moved ? this.#grown(moved) : this.#outOfMemory('realloc', size);
   }
 
   /** Frees a block; free(0) does nothing. A double or invalid free throws walloc's message. */
   free(ptr) {
     this.#notTierBlock(pointer(ptr), 'free');
-    if (ptr !== 0) this.#guard(() => this.#exports.walloc_free(ptr));
+    const stack = this.#stack.value;
+    try {
+      this.#exports.walloc_free(ptr);
+    } catch (error) {
+      throw this.#trapped(error, stack);
+    }
   }
 
   /** The usable size of a live malloc block (0 for 0); throws for anything else. */
   usableSize(ptr) {
     pointer(ptr);
-    return this.#guard(() => this.#exports.walloc_malloc_usable_size(ptr) >>> 0);
+    const stack = this.#stack.value;
+    try {
+      return this.#exports.walloc_malloc_usable_size(ptr) >>> 0;
+    } catch (error) {
+      throw this.#trapped(error, stack);
+    }
   }
 
   /** Caps linear memory at `bytes` (rounded down to 64 KiB); returns the previous cap. */
@@ -196,20 +213,20 @@ export class Walloc {
   view(ptr, length, Ctor = Uint8Array) {
     if (typeof Ctor?.BYTES_PER_ELEMENT !== 'number') throw new TypeError('walloc: view needs a typed array constructor');
     this.#checkRange(pointer(ptr), integer(length, 'length') * Ctor.BYTES_PER_ELEMENT, 'view');
-    return new Ctor(this.#memory.buffer, ptr, length);
+    return new Ctor(this.#current(), ptr, length);
   }
 
   /** Copies `source` (ArrayBuffer or view) to the start of the block at `ptr`. */
   copyIn(ptr, source) {
     const bytes = bytesOf(source);
     this.#checkRange(pointer(ptr), bytes.length, 'copyIn');
-    new Uint8Array(this.#memory.buffer, ptr, bytes.length).set(bytes);
+    new Uint8Array(this.#current(), ptr, bytes.length).set(bytes);
   }
 
   /** A copy (not a view) of the first `length` bytes of the block at `ptr`. */
   copyOut(ptr, length) {
     this.#checkRange(pointer(ptr), integer(length, 'length'), 'copyOut');
-    return new Uint8Array(this.#memory.buffer, ptr, length).slice();
+    return new Uint8Array(this.#current(), ptr, length).slice();
   }
 
   /** Sets the first `n` bytes of the block at `ptr` to `byte` (one memory.fill). */
@@ -297,7 +314,7 @@ export class Walloc {
   getAsset(url) {
     const block = this.#assets.get(String(url));
     if (!block) throw new Error(`walloc: no asset ${String(url)} in the cache`);
-    return new Uint8Array(this.#memory.buffer, block.ptr, block.size);
+    return new Uint8Array(this.#current(), block.ptr, block.size);
   }
 
   /** The urls of the cached assets, oldest first. */
@@ -337,38 +354,33 @@ export class Walloc {
 
   /** One byte per 4 KiB slice of linear memory, a Walloc.SLICE code: who owns that slice. */
   memoryMap() {
-    const slices = this.#memory.buffer.byteLength / SLICE_BYTES;
+    const slices = this.#current().byteLength / SLICE_BYTES;
     const out = new Uint8Array(slices);
     const chunk = this.#exports.wjs_map_capacity() >>> 0;
     for (let first = 0; first < slices; first += chunk) {
       const count = Math.min(chunk, slices - first);
       const at = this.#exports.wjs_memory_map(first, count) >>> 0;
-      out.set(new Uint8Array(this.#memory.buffer, at, count), first);
+      out.set(new Uint8Array(this.#current(), at, count), first);
     }
     return out;
   }
 
   // ---- internals ----
 
-  #words(count) { return new Uint32Array(this.#memory.buffer, this.#scratch, count); }
+  #words(count) { return new Uint32Array(this.#current(), this.#scratch, count); }
 
-  // Runs a call that may trap on a bad pointer. The trap unwinds wasm frames without their
-  // epilogues, so the stack pointer is put back; walloc reports before it changes any state,
-  // so the heap stays usable after the Error.
-  #guard(call) {
-    const stack = this.#stack.value;
-    try {
-      return call();
-    } catch (error) {
-      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-      this.#stack.value = stack;
-      throw new Error(this.#takeLastError() || `walloc: trap: ${error.message}`, { cause: error });
-    }
+  // For calls that trap on a bad pointer. The trap unwinds wasm frames without their
+  // epilogues, so the stack pointer taken before the call is put back; walloc reports before it
+  // changes any state, so the heap stays usable after the Error.
+  #trapped(error, stack) {
+    if (!(error instanceof WebAssembly.RuntimeError)) return error;
+    this.#stack.value = stack;
+    return new Error(this.#takeLastError() || `walloc: trap: ${error.message}`, { cause: error });
   }
 
   #takeLastError() {
     const at = this.#exports.walloc_last_error() >>> 0;
-    const bytes = new Uint8Array(this.#memory.buffer);
+    const bytes = new Uint8Array(this.#current());
     const end = bytes.indexOf(0, at);
     const message = new TextDecoder().decode(bytes.subarray(at, end));
     bytes[at] = 0;
@@ -389,6 +401,13 @@ export class Walloc {
       for (const listener of this.#growListeners) listener({ buffer, bytes: buffer.byteLength });
     }
     return ptr;
+  }
+
+  // The buffer as of the last allocation; a detached one (a shared memory grown from outside)
+  // is replaced, with the onGrow listeners told. Cheaper than reading memory.buffer each time.
+  #current() {
+    if (this.#buffer.byteLength === 0) this.#grown(0);
+    return this.#buffer;
   }
 
   #createTiers({ reserveBytes, layout, names }) {
@@ -439,7 +458,7 @@ export class Walloc {
     const ptr = this.tierAlloc(TIER.SCENE, bytes.length);
     if (ptr === 0) throw new RangeError(`walloc: out of memory (asset ${key}, ${bytes.length} bytes)`);
     const block = this.#tierBlocks.get(ptr);
-    new Uint8Array(this.#memory.buffer, ptr, bytes.length).set(bytes);
+    new Uint8Array(this.#current(), ptr, bytes.length).set(bytes);
     block.asset = key;
     this.#assets.set(key, block);
   }
