@@ -83,6 +83,15 @@ test('double and invalid frees throw walloc\'s message and the heap stays usable
   assert.equal(heap.stats().liveBytes, 0);
 });
 
+test('a bad free before any allocation throws and the heap starts normally', async () => {
+  const heap = await plain();
+  assert.throws(() => heap.free(0x3039), /Error: walloc: invalid free of 0x3039/);
+  assert.throws(() => heap.free(0x30000), /Error: walloc: invalid free of 0x30000/);
+  const ptr = heap.malloc(10);
+  heap.check();
+  heap.free(ptr);
+});
+
 test('arguments are validated before reaching wasm', async () => {
   const heap = await plain();
   assert.throws(() => heap.malloc(-1), RangeError);
@@ -171,4 +180,12 @@ test('memoryMap marks static data, meta, small, large and free slices', async ()
   assert.ok(map.includes(Walloc.SLICE.META));
   heap.free(large);
   assert.equal(heap.memoryMap()[large >>> 12], Walloc.SLICE.FREE);
+});
+
+test('a compiled module can be passed in and shared by heaps', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const module = await WebAssembly.compile(await readFile(new URL('../../js/walloc.wasm', import.meta.url)));
+  const heap = await plain({ module });
+  assert.ok(heap.malloc(8) > 0);
+  await assert.rejects(plain({ module: 'http://127.0.0.1:9/walloc.wasm' }));
 });
