@@ -50,6 +50,8 @@ static int check_small(const struct span *s, struct tally *t) {
         free_bits += (unsigned)__builtin_popcountll(bits);
     }
     if (free_bits != s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
+    if ((s->group == WL_GROUP_FULL) != (s->free_blocks == 0) || (s->group == WL_GROUP_CURRENT) != (c->current == s))
+        return wl_check_failed(-16, "small span in the wrong fullness group", at);
     if (s->free_blocks) t->available_spans++;
     t->live_bytes += (size_t)(c->blocks - s->free_blocks) * c->size;
     t->small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
@@ -113,16 +115,22 @@ static int walk_spans(struct tally *t) {
 static int check_lists(const struct tally *t) {
     size_t listed = 0, binned = 0;
     for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
-        const struct span *head = wl_classes[cls].available, *s = head;
-        do {
-            if (!s) break;
-            if (++listed > t->spans) return wl_check_failed(-20, "size class ring loops", 0);
-            if (s->kind != SPAN_SMALL || s->size_class != cls || !s->free_blocks || s->next->prev != s)
-                return wl_check_failed(-21, "bad span on a size class ring", wl_span_start(s));
-            s = s->next;
-        } while (s != head);
+        const struct size_class *c = &wl_classes[cls];
+        if (c->current) listed++;
+        for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) {
+            const struct span *head = c->groups[g], *s = head;
+            if (((c->group_mask >> g) & 1) != (head != NULL)) return wl_check_failed(-19, "group mask disagrees with groups", 0);
+            do {
+                if (!s) break;
+                if (++listed > t->spans) return wl_check_failed(-20, "fullness group ring loops", 0);
+                if (s->kind != SPAN_SMALL || s->size_class != cls || s->group != g || s->next->prev != s ||
+                    s->free_blocks > c->most_free[g] || (g && s->free_blocks <= c->most_free[g - 1]))
+                    return wl_check_failed(-21, "bad span in a fullness group", wl_span_start(s));
+                s = s->next;
+            } while (s != head);
+        }
     }
-    if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its class list", 0);
+    if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its fullness group", 0);
     for (unsigned b = 0; b < WL_BIN_COUNT; b++) {
         const struct span *prev = NULL;
         int nonempty = (int)((wl_heap.bin_mask[b >> 6] >> (b & 63)) & 1);
