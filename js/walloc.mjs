@@ -44,8 +44,8 @@ function bytesOf(source) {
 
 let defaultModule;
 
-async function compileDefault() {
-  const url = new URL('./walloc.wasm', import.meta.url);
+// Compiles walloc.wasm from a URL: read from disk for file: URLs (node), fetched otherwise.
+async function compileFrom(url) {
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     return WebAssembly.compile(await readFile(url));
@@ -112,8 +112,8 @@ export class Walloc {
     const layout = tierLayout(tiers);
     let module;
     if (source instanceof WebAssembly.Module) module = source;
-    else if (source !== undefined) module = await WebAssembly.compile(await (await fetch(source)).arrayBuffer());
-    else module = await (defaultModule ??= compileDefault());
+    else if (source !== undefined) module = await compileFrom(new URL(source, import.meta.url));
+    else module = await (defaultModule ??= compileFrom(new URL('./walloc.wasm', import.meta.url)));
     let memory = given;
     if (memory === undefined) memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
     else if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('walloc: memory must be a WebAssembly.Memory');

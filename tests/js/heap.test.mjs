@@ -189,3 +189,9 @@ test('a compiled module can be passed in and shared by heaps', async () => {
   assert.ok(heap.malloc(8) > 0);
   await assert.rejects(plain({ module: 'http://127.0.0.1:9/walloc.wasm' }));
 });
+
+test('a module URL is read from disk (file:) or fetched', async () => {
+  const heap = await plain({ module: new URL('../../js/walloc.wasm', import.meta.url) });
+  assert.ok(heap.malloc(8) > 0);
+  await assert.rejects(plain({ module: new URL('../../js/missing.wasm', import.meta.url) }), /ENOENT/);
+});
