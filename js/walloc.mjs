@@ -237,7 +237,7 @@ export class Walloc {
     this.#exports.wjs_fill(ptr, byte, n);
   }
 
-  /** Copies `n` bytes from the block at `src` to the block at `dst` (one memory.copy; may overlap). */
+  /** Copies `n` bytes from the block at `src` to the block at `dst` (one memory.copy). */
   copy(dst, src, n) {
     integer(n, 'length');
     this.#checkRange(pointer(dst, 'destination'), n, 'copy');
