@@ -28,12 +28,14 @@ void walloc_get_stats(struct walloc_stats *out) {
     out->free_count = wl_heap.free_count;
     out->grow_count = wl_heap.grow_count;
     out->memory_bytes = clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE);
+    out->tier_bytes = wl_heap.tier_bytes;
 }
 
 /* What the walk over spans adds up, to compare with the running counters. */
 struct tally {
     size_t spans, free_spans, available_spans;
     size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
+    size_t tier_bytes;
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -102,6 +104,11 @@ static int walk_spans(struct tally *t) {
             t->live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             t->large_live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             break;
+        case SPAN_TIER:
+            if ((err = check_map_covers(s))) return err;
+            if (!s->tier.owner) return wl_check_failed(-8, "tier chunk without a tier", at);
+            t->tier_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            break;
         default:
             return wl_check_failed(-6, "span of unknown kind", at);
         }
@@ -152,6 +159,7 @@ static int check_counters(const struct tally *t) {
     if (t->small_span_bytes != wl_heap.small_span_bytes || t->small_block_bytes != wl_heap.small_block_bytes)
         return wl_check_failed(-33, "small span byte counts are off", 0);
     if (t->meta_bytes != wl_heap.meta_bytes) return wl_check_failed(-34, "meta byte count is off", 0);
+    if (t->tier_bytes != wl_heap.tier_bytes) return wl_check_failed(-35, "tier byte count is off", 0);
     return 0;
 }
 

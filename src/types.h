@@ -11,6 +11,9 @@
  *          others with free blocks wait in fullness groups, and the fullest serves next, so
  *          blocks gather in few spans and the sparse ones empty and return to the page layer.
  *   LARGE  one block of more than 32 KiB, rounded up to whole slices.
+ *   TIER   a chunk of a tiered arena (tiers.c): bump memory that is never a malloc block, so
+ *          free() of a pointer into it is an invalid free. Its descriptor links the chunks of
+ *          its tier oldest first and says where in the tier the chunk begins.
  *
  * The page map sends a slice number to the descriptor of the span it belongs to: one array,
  * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm, 0.1 %).
@@ -56,7 +59,7 @@ typedef uintptr_t wl_off;
 #define WL_EXACT_BINS 32
 #define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
 
-enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_META };
+enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_META, SPAN_TIER };
 
 struct span {
     uint32_t first;          /* first slice number */
@@ -68,9 +71,16 @@ struct span {
     uint16_t free_blocks;    /* SMALL: blocks not handed out */
     uint8_t hint;            /* SMALL: no free bit lies in a word below this one */
     uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT */
-    struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool */
+    struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool;
+                                TIER: the tier's next (younger) chunk */
     struct span *prev;
-    uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
+    union {
+        uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
+        struct {
+            const void *owner;   /* the tier (tiers.c) the chunk belongs to */
+            size_t base;         /* tier offset of the chunk's first byte */
+        } tier;                  /* TIER */
+    };
 };
 
 /* A span that is neither serving malloc nor full sits in the group of the smallest index whose
@@ -105,6 +115,7 @@ struct heap {
     size_t small_block_bytes;/* blocks * size over SMALL spans */
     size_t large_live_bytes;
     size_t meta_bytes;
+    size_t tier_bytes;       /* bytes of TIER spans */
     size_t live_bytes;
     size_t peak_live_bytes;
     size_t alloc_count;
