@@ -26,6 +26,7 @@ EXPORT(wjs_stats) void wjs_stats(void) {
     scratch[6] = s.free_count;
     scratch[7] = s.grow_count;
     scratch[8] = s.memory_bytes;
+    scratch[9] = s.tier_bytes;
 }
 
 /* With -mbulk-memory these compile to single memory.fill / memory.copy instructions; the
@@ -53,7 +54,8 @@ static uint8_t slice_code(uint32_t slice) {
     case SPAN_FREE: return MAP_FREE;
     case SPAN_SMALL: return MAP_SMALL;
     case SPAN_LARGE: return MAP_LARGE;
-    default: return MAP_TIER;
+    case SPAN_TIER: return MAP_TIER;
+    default: return MAP_UNUSED;
     }
 }
 
@@ -61,4 +63,56 @@ static uint8_t slice_code(uint32_t slice) {
 EXPORT(wjs_memory_map) uint8_t *wjs_memory_map(uint32_t first, uint32_t count) {
     for (uint32_t i = 0; i < count && i < sizeof map_out; i++) map_out[i] = slice_code(first + i);
     return map_out;
+}
+
+/* Tiers: one walloc_tiers per module instance, created by walloc.mjs at instantiation. */
+static walloc_tiers *tiers;
+static walloc_tier_config configs[WALLOC_TIERS_MAX];
+
+EXPORT(wjs_tier_config) void wjs_tier_config(unsigned i, const char *name, unsigned share, size_t alignment) {
+    if (i >= WALLOC_TIERS_MAX) return;
+    configs[i] = (walloc_tier_config){ name, share, alignment };
+}
+
+/* count 0 takes the default layout. Returns 0 when walloc refused the layout or the memory. */
+EXPORT(wjs_tiers_create) int wjs_tiers_create(size_t reserve_bytes, unsigned count) {
+    tiers = walloc_tiers_create(reserve_bytes, count ? configs : NULL, count);
+    return tiers != NULL;
+}
+
+/* The scratch words get the tier's `used` after (word 0) and before (word 1) the allocation:
+ * walloc.mjs keeps them to know which blocks a compact or release recycles. */
+EXPORT(wjs_tier_alloc) void *wjs_tier_alloc(unsigned tier, size_t size) {
+    scratch[1] = walloc_tier_mark(tiers, tier).offset;
+    void *p = walloc_tier_alloc(tiers, tier, size);
+    scratch[0] = walloc_tier_mark(tiers, tier).offset;
+    return p;
+}
+
+EXPORT(wjs_tier_reset) void wjs_tier_reset(unsigned tier) { walloc_tier_reset(tiers, tier); }
+
+EXPORT(wjs_tier_compact) int wjs_tier_compact(unsigned tier, size_t keep) {
+    return walloc_tier_compact(tiers, tier, keep);
+}
+
+EXPORT(wjs_tier_mark) void wjs_tier_mark(unsigned tier) {
+    walloc_mark m = walloc_tier_mark(tiers, tier);
+    scratch[0] = m.offset;
+    scratch[1] = m.generation;
+}
+
+EXPORT(wjs_tier_release) int wjs_tier_release(unsigned tier, size_t offset, unsigned generation) {
+    return walloc_tier_release(tiers, tier, (walloc_mark){ offset, generation });
+}
+
+EXPORT(wjs_tier_stats) void wjs_tier_stats(unsigned tier) {
+    struct walloc_tier_stats s;
+    walloc_tier_get_stats(tiers, tier, &s);
+    scratch[0] = s.used;
+    scratch[1] = s.capacity;
+    scratch[2] = s.high_water;
+    scratch[3] = s.total_allocated;
+    scratch[4] = s.recycled;
+    scratch[5] = s.chunks;
+    scratch[6] = s.resets;
 }
