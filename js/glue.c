@@ -13,20 +13,17 @@ static uint32_t scratch[16];
 
 EXPORT(wjs_scratch) uint32_t *wjs_scratch(void) { return scratch; }
 
-/* Copies walloc_get_stats into the scratch words, in the order of struct walloc_stats. */
+static void publish(const uint32_t *words, unsigned count) {
+    for (unsigned i = 0; i < count; i++) scratch[i] = words[i];
+}
+
+/* walloc_get_stats in the scratch words, in the order of struct walloc_stats. */
 EXPORT(wjs_stats) void wjs_stats(void) {
     struct walloc_stats s;
     walloc_get_stats(&s);
-    scratch[0] = s.heap_bytes;
-    scratch[1] = s.live_bytes;
-    scratch[2] = s.peak_live_bytes;
-    scratch[3] = s.free_bytes;
-    scratch[4] = s.meta_bytes;
-    scratch[5] = s.alloc_count;
-    scratch[6] = s.free_count;
-    scratch[7] = s.grow_count;
-    scratch[8] = s.memory_bytes;
-    scratch[9] = s.tier_bytes;
+    const uint32_t words[] = { s.heap_bytes, s.live_bytes, s.peak_live_bytes, s.free_bytes, s.meta_bytes,
+                               s.alloc_count, s.free_count, s.grow_count, s.memory_bytes, s.tier_bytes };
+    publish(words, sizeof words / sizeof *words);
 }
 
 /* With -mbulk-memory these compile to single memory.fill / memory.copy instructions; the
@@ -108,11 +105,6 @@ EXPORT(wjs_tier_release) int wjs_tier_release(unsigned tier, size_t offset, unsi
 EXPORT(wjs_tier_stats) void wjs_tier_stats(unsigned tier) {
     struct walloc_tier_stats s;
     walloc_tier_get_stats(tiers, tier, &s);
-    scratch[0] = s.used;
-    scratch[1] = s.capacity;
-    scratch[2] = s.high_water;
-    scratch[3] = s.total_allocated;
-    scratch[4] = s.recycled;
-    scratch[5] = s.chunks;
-    scratch[6] = s.resets;
+    const uint32_t words[] = { s.used, s.capacity, s.high_water, s.total_allocated, s.recycled, s.chunks, s.resets };
+    publish(words, sizeof words / sizeof *words);
 }
