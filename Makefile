@@ -53,6 +53,7 @@ $(eval $(call lib_rule,build/native-san,$(CC_NATIVE) $(SAN_FLAGS)))
 -include bench/tiers.mk
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
+-include tests/interp-wasi.mk
 -include js/js.mk
 
 clean:
