@@ -54,6 +54,7 @@ $(eval $(call lib_rule,build/native-san,$(CC_NATIVE) $(SAN_FLAGS)))
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
 -include tests/interp-wasi.mk
+-include js/js.mk
 
 clean:
 	rm -rf build
