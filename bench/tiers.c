@@ -10,12 +10,12 @@
  * and the table shows the median of the repetitions.
  *
  * The bare bump is measured twice: inlined into the frame loop (the cheapest bump there is, what
- * an engine writes by hand) and behind a call, as every allocator in a library is reached. The
- * called bump is the baseline of the target, because it costs what walloc_tier_alloc cannot
- * avoid either (the call) and nothing more. The program is linked without wasm-opt
- * (bench/tiers.mk), which would inline every function called from one place, walloc's too.
- * With check = 1 the program fails (exit 1) when tiers are slower than 1.2 times the called
- * bump.
+ * an engine writes by hand) and behind a call, as a library allocator is usually reached. The
+ * inlined bump is the baseline of the target: walloc_tier_alloc's fast path is inline in
+ * walloc.h, so it competes with the hand-written bump, not with a call. The program is linked
+ * without wasm-opt (bench/tiers.mk), which would inline every function called from one place
+ * and so blur the called bump. With check = 1 the program fails (exit 1) when tiers are slower
+ * than 1.2 times the inlined bump.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -151,12 +151,12 @@ int main(int argc, char **argv) {
     for (int method = 0; method < METHODS; method++)
         printf("%-14s %9.2f %14.2fx %14.2fx\n", method_names[method], per_alloc[method],
                per_alloc[method] / per_alloc[BUMP_CALLED], per_alloc[method] / per_alloc[BUMP_INLINED]);
-    double ratio = per_alloc[TIERS] / per_alloc[BUMP_CALLED];
+    double ratio = per_alloc[TIERS] / per_alloc[BUMP_INLINED];
     int met = ratio <= TARGET_RATIO;
-    printf("target: walloc tiers within %.1fx of the called bump: %.2fx, %s\n", TARGET_RATIO, ratio,
+    printf("target: walloc tiers within %.1fx of the inlined bump: %.2fx, %s\n", TARGET_RATIO, ratio,
            met ? "met" : "MISSED");
-    printf("result workload=tiers tiers_vs_called_bump=%.3f tiers_vs_inlined_bump=%.3f malloc_vs_tiers=%.3f\n",
-           ratio, per_alloc[TIERS] / per_alloc[BUMP_INLINED], per_alloc[MALLOC_FREE] / per_alloc[TIERS]);
+    printf("result workload=tiers tiers_vs_inlined_bump=%.3f tiers_vs_called_bump=%.3f malloc_vs_tiers=%.3f\n",
+           ratio, per_alloc[TIERS] / per_alloc[BUMP_CALLED], per_alloc[MALLOC_FREE] / per_alloc[TIERS]);
     walloc_tiers_destroy(tiers);
     free((void *)arena.start);
     return check && !met;

@@ -26,6 +26,7 @@
 #define WALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -171,13 +172,42 @@ walloc_tiers *walloc_tiers_create(size_t reserve_bytes, const walloc_tier_config
 void walloc_tiers_destroy(walloc_tiers *t);
 
 /* Returns `size` bytes (0 is valid and gives a pointer into the tier) aligned to the tier's
- * alignment. Cost: O(1), a pointer bump; when the current chunk is full the tier grows, in place
- * if the memory after its chunk is free, else by chaining a new chunk at least as large as the
- * tier (O(its pages)). When growth is refused (4 GiB, the engine, walloc_set_limit) the pressure
- * callback, if set, is called once and the allocation retried once. Errors: NULL with errno =
- * ENOMEM when memory runs out (earlier allocations are untouched), EINVAL for a NULL `t` or an
- * unknown tier. */
-void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size);
+ * alignment. Cost: O(1), a pointer bump inlined at the call site; when the current chunk is full
+ * the tier grows, in place if the memory after its chunk is free, else by chaining a new chunk at
+ * least as large as the tier (O(its pages)). When growth is refused (4 GiB, the engine,
+ * walloc_set_limit) the pressure callback, if set, is called once and the allocation retried once.
+ * Errors: NULL with errno = ENOMEM when memory runs out (earlier allocations are untouched),
+ * EINVAL for a NULL `t` or an unknown tier. */
+static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size);
+
+/* The part of each tier that walloc_tier_alloc's inline fast path reads and moves. It is in the
+ * header only so that the common case compiles to a few instructions at the call site, like a
+ * hand-written bump; it sits at the start of every walloc_tiers. Programs must not touch it. */
+struct walloc_tier_bump {
+    uint64_t cursor;         /* address of the next free byte (64-bit: a chunk may end where a
+                                32-bit address would wrap) */
+    uint64_t end;            /* end of the tier's last chunk */
+    uint64_t mask;           /* the tier's alignment - 1 */
+    size_t total_allocated;  /* sum of the sizes handed out */
+};
+
+/* The out-of-line part of walloc_tier_alloc: the errors, growth and the pressure callback. Call
+ * walloc_tier_alloc instead. */
+void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size);
+
+static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size) {
+    if (t && tier < WALLOC_TIERS_MAX) {
+        struct walloc_tier_bump *b = (struct walloc_tier_bump *)(void *)t + tier;
+        uint64_t at = (b->cursor + b->mask) & ~b->mask;
+        /* Where size_t has 32 bits the 64-bit sum cannot wrap, and one comparison does. */
+        if (sizeof(size_t) < sizeof(uint64_t) ? at + size <= b->end : at <= b->end && size <= b->end - at) {
+            b->cursor = at + size;
+            b->total_allocated += size;
+            return (void *)(uintptr_t)at;
+        }
+    }
+    return walloc_tier_alloc_slow(t, tier, size);
+}
 
 /* Recycles everything in the tier: `used` drops to 0, chained chunks go back to the page layer
  * (the first chunk stays), marks with a non-zero offset become stale. Cost: O(1) while the tier

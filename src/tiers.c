@@ -36,10 +36,7 @@ struct level {
 };
 
 struct tier {
-    uint64_t cursor;         /* address of the next free byte, in `last` (64-bit: a chunk may */
-    uint64_t end;            /* end where a 32-bit address would wrap) */
-    uint64_t mask;           /* alignment - 1 */
-    size_t total_allocated;
+    struct walloc_tier_bump *bump; /* its cursor, in `last`, for the inline fast path */
     struct span *first, *last;
     const char *name;
     size_t high_water, recycled, chunks, resets;
@@ -48,7 +45,11 @@ struct tier {
     struct level level[WL_TIER_LEVELS];
 };
 
+/* The bump state comes first, where walloc.h's inline walloc_tier_alloc finds it; the entries
+ * of tiers that do not exist hold a cursor past their end, so that path always falls through
+ * to walloc_tier_alloc_slow, which reports them. */
 struct walloc_tiers {
+    struct walloc_tier_bump bump[WALLOC_TIERS_MAX];
     unsigned count;
     int in_pressure;
     int (*pressure)(walloc_tiers *, unsigned, size_t, void *);
@@ -64,7 +65,7 @@ static const walloc_tier_config default_configs[] = {
 
 static uint64_t chunk_start(const struct span *s) { return (uintptr_t)wl_ptr_of(wl_span_start(s)); }
 static size_t chunk_bytes(const struct span *s) { return (size_t)s->count << WL_SLICE_SHIFT; }
-static size_t used_of(const struct tier *r) { return r->last->tier.base + (size_t)(r->cursor - chunk_start(r->last)); }
+static size_t used_of(const struct tier *r) { return r->last->tier.base + (size_t)(r->bump->cursor - chunk_start(r->last)); }
 static size_t capacity_of(const struct tier *r) { return r->last->tier.base + chunk_bytes(r->last); }
 static uint32_t slices_for(uint64_t bytes) { return (uint32_t)((bytes + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT); }
 
@@ -83,10 +84,10 @@ static inline int fits(uint64_t at, size_t size, uint64_t end) {
 }
 
 static void *bump(struct tier *r, size_t size) {
-    uint64_t at = (r->cursor + r->mask) & ~r->mask;
-    if (!fits(at, size, r->end)) return NULL;
-    r->cursor = at + size;
-    r->total_allocated += size;
+    uint64_t at = (r->bump->cursor + r->bump->mask) & ~r->bump->mask;
+    if (!fits(at, size, r->bump->end)) return NULL;
+    r->bump->cursor = at + size;
+    r->bump->total_allocated += size;
     return (void *)(uintptr_t)at;
 }
 
@@ -99,8 +100,8 @@ static void adopt_chunk(struct tier *r, struct span *s, size_t base) {
     else r->first = s;
     r->last = s;
     r->chunks++;
-    r->cursor = chunk_start(s);
-    r->end = r->cursor + chunk_bytes(s);
+    r->bump->cursor = chunk_start(s);
+    r->bump->end = r->bump->cursor + chunk_bytes(s);
     wl_heap.tier_bytes += chunk_bytes(s);
 }
 
@@ -112,12 +113,12 @@ static uint32_t align_slices(uint64_t mask) {
  * memory after it allows, else by just enough. */
 static int grow_in_place(struct tier *r, size_t size) {
     struct span *last = r->last;
-    uint64_t at = (r->cursor + r->mask) & ~r->mask;
-    uint32_t count = last->count, needed = slices_for(at + size - r->end);
+    uint64_t at = (r->bump->cursor + r->bump->mask) & ~r->bump->mask;
+    uint32_t count = last->count, needed = slices_for(at + size - r->bump->end);
     uint32_t more = needed > count ? needed : count;
     if (!wl_span_extend(last, count + more) && (more == needed || !wl_span_extend(last, count + needed)))
         return 0;
-    r->end = chunk_start(last) + chunk_bytes(last);
+    r->bump->end = chunk_start(last) + chunk_bytes(last);
     wl_heap.tier_bytes += (size_t)(last->count - count) << WL_SLICE_SHIFT;
     return 1;
 }
@@ -128,8 +129,8 @@ static int chain(struct tier *r, size_t size) {
     size_t capacity = capacity_of(r);
     uint32_t needed = slices_for(size ? size : 1), whole = slices_for(capacity);
     uint32_t preferred = whole > needed && whole <= WL_MAX_SLICES ? whole : needed;
-    struct span *s = wl_span_alloc(preferred, align_slices(r->mask), SPAN_TIER);
-    if (!s && preferred != needed) s = wl_span_alloc(needed, align_slices(r->mask), SPAN_TIER);
+    struct span *s = wl_span_alloc(preferred, align_slices(r->bump->mask), SPAN_TIER);
+    if (!s && preferred != needed) s = wl_span_alloc(needed, align_slices(r->bump->mask), SPAN_TIER);
     if (!s) return 0;
     adopt_chunk(r, s, capacity);
     return 1;
@@ -141,7 +142,7 @@ static void *grow_and_bump(struct tier *r, size_t size) {
 }
 
 /* The allocation that did not fit: growth, then the pressure callback and one more try. */
-static __attribute__((noinline)) void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
+static void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
     struct tier *r = &t->tiers[tier];
     void *p = grow_and_bump(r, size);
     if (!p && t->pressure && !t->in_pressure && size <= WL_MAX_REQUEST) {
@@ -155,17 +156,14 @@ static __attribute__((noinline)) void *alloc_slow(walloc_tiers *t, unsigned tier
     return p;
 }
 
-void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size) {
-    if (__builtin_expect(!t || tier >= t->count, 0)) {
+void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
+    if (!t || tier >= t->count) {
         wl_platform_set_errno(WL_EINVAL);
         return NULL;
     }
     struct tier *r = &t->tiers[tier];
-    uint64_t at = (r->cursor + r->mask) & ~r->mask;
-    if (__builtin_expect(!fits(at, size, r->end), 0)) return alloc_slow(t, tier, size);
-    r->cursor = at + size;
-    r->total_allocated += size;
-    return (void *)(uintptr_t)at;
+    void *p = bump(r, size);
+    return p ? p : alloc_slow(t, tier, size);
 }
 
 /* Fills the tier's offsets [from, to) with poison, chunk by chunk from `c` on. */
@@ -213,8 +211,8 @@ static void recycle_to(struct tier *r, size_t offset) {
     r->chunks -= release_chunks(keep->next);
     keep->next = NULL;
     r->last = keep;
-    r->cursor = chunk_start(keep) + (offset - keep->tier.base);
-    r->end = chunk_start(keep) + chunk_bytes(keep);
+    r->bump->cursor = chunk_start(keep) + (offset - keep->tier.base);
+    r->bump->end = chunk_start(keep) + chunk_bytes(keep);
     note_level(r, offset);
 }
 
@@ -283,7 +281,7 @@ void walloc_tier_get_stats(const walloc_tiers *t, unsigned tier, struct walloc_t
     out->used = used;
     out->capacity = capacity_of(r);
     out->high_water = used > r->high_water ? used : r->high_water;
-    out->total_allocated = r->total_allocated;
+    out->total_allocated = r->bump->total_allocated;
     out->recycled = r->recycled;
     out->chunks = r->chunks;
     out->resets = r->resets;
@@ -316,10 +314,10 @@ static uint64_t share_of(size_t reserve, unsigned share) {
 
 static int tier_init(struct tier *r, const walloc_tier_config *config, uint64_t bytes) {
     uint64_t slices = bytes ? (bytes + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT : 1;
-    r->mask = config->alignment - 1;
+    r->bump->mask = config->alignment - 1;
     r->name = config->name;
     if (slices > WL_MAX_SLICES) return 0;
-    struct span *s = wl_span_alloc((uint32_t)slices, align_slices(r->mask), SPAN_TIER);
+    struct span *s = wl_span_alloc((uint32_t)slices, align_slices(r->bump->mask), SPAN_TIER);
     if (!s) return 0;
     adopt_chunk(r, s, 0);
     return 1;
@@ -338,7 +336,9 @@ walloc_tiers *walloc_tiers_create(size_t reserve_bytes, const walloc_tier_config
     walloc_tiers *t = walloc_malloc(bytes);
     if (!t) return NULL;
     __builtin_memset(t, 0, bytes);
+    for (unsigned i = 0; i < WALLOC_TIERS_MAX; i++) t->bump[i].cursor = 1;
     for (unsigned i = 0; i < count; i++) {
+        t->tiers[i].bump = &t->bump[i];
         if (!tier_init(&t->tiers[i], &configs[i], share_of(reserve_bytes, configs[i].share_percent))) {
             walloc_tiers_destroy(t);
             wl_platform_set_errno(WL_ENOMEM);
