@@ -199,8 +199,9 @@ static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t siz
     if (t && tier < WALLOC_TIERS_MAX) {
         struct walloc_tier_bump *b = (struct walloc_tier_bump *)(void *)t + tier;
         uint64_t at = (b->cursor + b->mask) & ~b->mask;
-        /* Where size_t has 32 bits the 64-bit sum cannot wrap, and one comparison does. */
-        if (sizeof(size_t) < sizeof(uint64_t) ? at + size <= b->end : at <= b->end && size <= b->end - at) {
+        /* Strictly below the end, so that even a 0-byte block lies inside the chunk (an exact
+         * fit takes the slow path). Where size_t has 32 bits the 64-bit sum cannot wrap. */
+        if (sizeof(size_t) < sizeof(uint64_t) ? at + size < b->end : at < b->end && size < b->end - at) {
             b->cursor = at + size;
             b->total_allocated += size;
             return (void *)(uintptr_t)at;

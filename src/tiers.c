@@ -76,9 +76,11 @@ static struct tier *tier_of(const walloc_tiers *t, unsigned tier) {
     return NULL;
 }
 
-/* Whether `size` bytes at `at` end by `end`. Where size_t is narrower than 64 bits the sum
- * cannot wrap, so one comparison does. */
+/* Whether `size` bytes at `at` end by `end`, a 0-byte block starting before it: one at `end`
+ * would be the address of whatever follows the chunk, maybe a live malloc block. Where size_t
+ * is narrower than 64 bits the sum cannot wrap, so one comparison does. */
 static inline int fits(uint64_t at, size_t size, uint64_t end) {
+    if (size == 0) return at < end;
     if (sizeof(size_t) < sizeof(uint64_t)) return at + size <= end;
     return at <= end && size <= end - at;
 }

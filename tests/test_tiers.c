@@ -166,6 +166,18 @@ TEST(size_zero_is_valid_and_inside_the_tier) {
     walloc_tiers_destroy(t);
 }
 
+/* A 0-byte block taken when the chunk is exactly full must not point at the chunk's end, where
+ * the next span (perhaps a live malloc block) begins: the tier grows first. */
+TEST(size_zero_at_a_full_chunk_stays_inside_the_tier) {
+    walloc_tiers *t = one_tier(4 * KiB, 16);
+    if (!CHECK(t != NULL)) return;
+    size_t capacity = tier_now(t, 0).capacity;
+    char *first = walloc_tier_alloc(t, 0, capacity);
+    CHECK(first != NULL && walloc_tier_alloc(t, 0, 0) != NULL);
+    CHECK(tier_now(t, 0).used < tier_now(t, 0).capacity);
+    walloc_tiers_destroy(t);
+}
+
 TEST(tier_memory_is_not_malloc_memory) {
     walloc_tiers *t = walloc_tiers_create(256 * KiB, NULL, 0);
     if (!CHECK(t != NULL)) return;
@@ -485,6 +497,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(default_layout_is_render_scene_entity_50_30_20),
     TEST_ENTRY(every_power_of_two_alignment_holds_across_growth),
     TEST_ENTRY(size_zero_is_valid_and_inside_the_tier),
+    TEST_ENTRY(size_zero_at_a_full_chunk_stays_inside_the_tier),
     TEST_ENTRY(tier_memory_is_not_malloc_memory),
     TEST_ENTRY(owns_only_the_live_part),
     TEST_ENTRY(reset_recycles_everything_without_touching_memory),
