@@ -105,6 +105,18 @@ int walloc_check(void);
  * none. The freestanding build has no stderr: a host reads the message here after the trap. */
 const char *walloc_last_error(void);
 
+/* ---- Testing hooks. For test suites only: a program in production never calls these. ---- */
+
+/* Fault injection: the next `allowed` calls walloc makes to memory.grow go to the engine as
+ * usual, the `refused` calls after them fail as if the engine had refused (SIZE_MAX: every
+ * call, until this function is called again), and later calls go to the engine again. So
+ * (n, 1) fails only the (n+1)th call, (n, SIZE_MAX) every call from the (n+1)th on, and
+ * (SIZE_MAX, 0) turns the injection off, which is the initial state. A refused grow is
+ * handled like real exhaustion: the allocation returns NULL with errno = ENOMEM and the heap
+ * stays consistent. Returns how many calls the previous setting refused. O(1); the check costs
+ * one comparison per memory.grow, so the hook is present in every build. */
+size_t walloc_test_fail_grow_after(size_t allowed, size_t refused);
+
 #if defined(__wasm__)
 void *malloc(size_t size);
 void free(void *ptr);

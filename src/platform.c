@@ -1,4 +1,6 @@
-/* platform.c - linear memory, errno and the error channel for each platform. */
+/* platform.c - linear memory, errno and the error channel for each platform, and the fault
+ * injection hook that makes memory.grow fail on demand. */
+#include "walloc.h"
 #include "platform.h"
 
 wl_off wl_memory_base;
@@ -14,7 +16,7 @@ wl_off wl_platform_init(void) {
 
 uint32_t wl_platform_memory_pages(void) { return (uint32_t)__builtin_wasm_memory_size(0); }
 
-int64_t wl_platform_grow(uint32_t pages) {
+static int64_t engine_grow(uint32_t pages) {
     size_t old = __builtin_wasm_memory_grow(0, pages);
     return old == (size_t)-1 ? -1 : (int64_t)old;
 }
@@ -55,6 +57,18 @@ static uint32_t native_pages;
  * costs address space only. */
 #define NATIVE_ALIGNMENT ((uint64_t)1 << 31)
 
+uint32_t wl_platform_memory_pages(void) { return native_pages; }
+
+static int64_t engine_grow(uint32_t pages) {
+    uint64_t old = native_pages;
+    if (old + pages > (WL_MAX_MEMORY / WL_WASM_PAGE_SIZE)) return -1;
+    void *at = (void *)(wl_memory_base + old * WL_WASM_PAGE_SIZE);
+    if (pages && mprotect(at, (size_t)pages * WL_WASM_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+        return -1;
+    native_pages = (uint32_t)(old + pages);
+    return (int64_t)old;
+}
+
 wl_off wl_platform_init(void) {
     void *region = mmap(NULL, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT), PROT_NONE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -65,20 +79,8 @@ wl_off wl_platform_init(void) {
     }
     wl_memory_base = ((wl_off)region + NATIVE_ALIGNMENT - 1) & ~(wl_off)(NATIVE_ALIGNMENT - 1);
     native_pages = 0;
-    if (wl_platform_grow(NATIVE_INITIAL_PAGES) < 0) abort();
+    if (engine_grow(NATIVE_INITIAL_PAGES) < 0) abort();
     return NATIVE_HEAP_BASE;
-}
-
-uint32_t wl_platform_memory_pages(void) { return native_pages; }
-
-int64_t wl_platform_grow(uint32_t pages) {
-    uint64_t old = native_pages;
-    if (old + pages > (WL_MAX_MEMORY / WL_WASM_PAGE_SIZE)) return -1;
-    void *at = (void *)(wl_memory_base + old * WL_WASM_PAGE_SIZE);
-    if (pages && mprotect(at, (size_t)pages * WL_WASM_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
-        return -1;
-    native_pages = (uint32_t)(old + pages);
-    return (int64_t)old;
 }
 
 void wl_platform_set_errno(int code) { errno = code; }
@@ -86,3 +88,30 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 _Noreturn void wl_platform_trap(void) { abort(); }
 
 #endif
+
+/* Fault injection (walloc_test_fail_grow_after): calls still allowed, then calls to refuse. */
+static size_t grow_allowed = SIZE_MAX;
+static size_t grow_refusals;
+static size_t grow_refused;
+
+int64_t wl_platform_grow(uint32_t pages) {
+    if (grow_allowed) {
+        if (grow_allowed != SIZE_MAX) grow_allowed--;
+        return engine_grow(pages);
+    }
+    if (!grow_refusals) {
+        grow_allowed = SIZE_MAX;
+        return engine_grow(pages);
+    }
+    if (grow_refusals != SIZE_MAX) grow_refusals--;
+    grow_refused++;
+    return -1;
+}
+
+size_t walloc_test_fail_grow_after(size_t allowed, size_t refused) {
+    size_t previous = grow_refused;
+    grow_allowed = allowed;
+    grow_refusals = refused;
+    grow_refused = 0;
+    return previous;
+}

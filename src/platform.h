@@ -26,7 +26,8 @@ wl_off wl_platform_init(void);
 /* Current size of linear memory, in wasm pages. */
 uint32_t wl_platform_memory_pages(void);
 
-/* Grows linear memory by `pages`; returns the old size in pages, or -1 when refused. */
+/* Grows linear memory by `pages`; returns the old size in pages, or -1 when refused (by the
+ * engine, or by the fault injection of walloc_test_fail_grow_after). */
 int64_t wl_platform_grow(uint32_t pages);
 
 /* Sets errno where the platform has one. */
