@@ -8,7 +8,9 @@
 # needs: exit status 134 (abort natively; a trap under tests/host/run.mjs), and on stderr
 # exactly one line starting with `walloc: `, of the form `walloc: <kind> of 0x<hex>`, whose
 # pointer equals the `expect-pointer` the scenario printed and, unless the scenario expects
-# "any", whose kind equals its `expect-kind`. Ends with `N passed, M failed` like the C tests.
+# "any", whose kind equals its `expect-kind`. A scenario that prints `expect-kind none` must
+# instead exit with status 0 and no `walloc: ` line. Ends with `N passed, M failed` like the
+# C tests.
 
 if [ $# -eq 0 ]; then
     echo "usage: $0 COMMAND... (the command that runs test_death)" >&2
@@ -43,7 +45,15 @@ for scenario in $(cat "$work/list"); do
     reported_pointer=$(printf '%s\n' "$report" | sed -n 's/^walloc: .* of 0x\([0-9a-fA-F]*\)$/\1/p')
 
     problem=""
-    if [ "$status" -ne 134 ]; then
+    if [ "$kind" = "none" ]; then
+        if [ "$status" -ne 0 ]; then
+            problem="exit status $status, not 0 (the scenario must survive)"
+        elif [ "$reports" -ne 0 ]; then
+            problem="walloc reported '$report' where it must refuse quietly"
+        else
+            report="survived"
+        fi
+    elif [ "$status" -ne 134 ]; then
         problem="exit status $status, not 134 (abort or trap)"
     elif [ -z "$pointer" ]; then
         problem="the scenario did not reach its misuse"

@@ -9,7 +9,12 @@
  * tests/death.sh runs every scenario and checks that the program was killed by the trap (abort
  * natively, status 134 from tests/host/run.mjs on wasm) and that stderr carries exactly one
  * line `walloc: <kind> of 0x<hex>` with that pointer. A scenario that comes back exits with 1.
+ *
+ * A few scenarios are the opposite: requests hardened allocators are tested on that walloc
+ * must refuse with NULL/ENOMEM, not kill the program. They print `expect-kind none`, and pass
+ * when they return with every request refused (exit 0, no `walloc: ` line).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +34,16 @@ static void *hide(void *p) {
 
 static void expect(const char *kind, const void *p) {
     printf("expect-kind %s\nexpect-pointer 0x%" PRIxPTR "\n", kind, (uintptr_t)p);
+    fflush(stdout);
+}
+
+/* For the scenarios that must survive: the program's exit status says whether every request
+ * was refused as walloc.h promises. */
+static int survived_badly, expect_survival_seen;
+
+static void expect_survival(void) {
+    expect_survival_seen = 1;
+    printf("expect-kind none\n");
     fflush(stdout);
 }
 
@@ -175,6 +190,120 @@ static void free_after_realloc_moved(void) {
     walloc_free(p);
 }
 
+static void double_free_zero_size(void) {
+    char *p = allocate(0);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+/* Large spans freed in between merge and are handed out again as other sizes. */
+static void large_double_free_delayed(void) {
+    char *p = allocate(200 * KiB);
+    void *others[16];
+    for (size_t i = 0; i < 16; i++)
+        others[i] = allocate(40 * KiB + i * 12 * KiB);
+    walloc_free(p);
+    for (size_t i = 0; i < 16; i += 2)
+        walloc_free(others[i]);
+    for (size_t i = 0; i < 8; i++)
+        allocate(33 * KiB + i * 1000);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void unaligned_large(void) {
+    char *p = allocate(100 * KiB);
+    expect("invalid free", p + 8);
+    walloc_free(p + 8);
+}
+
+/* Heap memory that was never handed out: the middle of the free span at the top. */
+static void invalid_free_free_memory(void) {
+    allocate(64 * KiB);
+    char *q = allocate(256 * KiB);
+    walloc_free(q);
+    expect("any", q + 128 * KiB);
+    walloc_free(hide(q + 128 * KiB));
+}
+
+/* Before the first allocation the heap does not even exist yet. */
+static void free_before_any_malloc(void) {
+    expect("invalid free", static_block);
+    walloc_free(hide(static_block));
+}
+
+static void usable_size_before_any_malloc(void) {
+    expect("any", static_block);
+    walloc_malloc_usable_size(hide(static_block));
+}
+
+static void realloc_before_any_malloc(void) {
+    expect("any", static_block);
+    walloc_realloc(hide(static_block), 10);
+}
+
+static void usable_size_of_interior(void) {
+    char *p = allocate(64);
+    expect("any", p + 16);
+    walloc_malloc_usable_size(p + 16);
+}
+
+static void usable_size_unaligned(void) {
+    char *p = allocate(64);
+    expect("any", p + 1);
+    walloc_malloc_usable_size(p + 1);
+}
+
+static void usable_size_of_freed_large(void) {
+    char *p = allocate(1 * MiB);
+    allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_malloc_usable_size(p);
+}
+
+static void realloc_of_freed_large(void) {
+    char *p = allocate(1 * MiB);
+    allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_realloc(p, 2 * MiB);
+}
+
+static void refused(void *p) {
+    if (p || errno != ENOMEM) {
+        printf("request not refused with ENOMEM: %p, errno %d\n", p, errno);
+        survived_badly = 1;
+    }
+    errno = 0;
+}
+
+/* Every product that overflows size_t, or a linear memory, is refused, not fatal. */
+static void calloc_overflow(void) {
+    size_t half = (size_t)1 << (sizeof(size_t) * 4);
+    allocate(64);
+    expect_survival();
+    errno = 0;
+    refused(walloc_calloc(SIZE_MAX, 2));
+    refused(walloc_calloc(half, half));
+    refused(walloc_calloc(half + 1, half));
+    refused(walloc_calloc(SIZE_MAX / 16 + 1, 16));
+}
+
+static void impossibly_large(void) {
+    void *p = allocate(64);
+    void *out = NULL;
+    expect_survival();
+    errno = 0;
+    refused(walloc_malloc(SIZE_MAX));
+    refused(walloc_malloc(SIZE_MAX - 8 * KiB));
+    refused(walloc_aligned_alloc(64 * KiB, SIZE_MAX - 16));
+    refused(walloc_realloc(p, SIZE_MAX - 64));
+    errno = walloc_posix_memalign(&out, 4 * KiB, SIZE_MAX);
+    refused(out);
+}
+
 struct scenario {
     const char *name;
     void (*run)(void);
@@ -198,6 +327,19 @@ static const struct scenario scenarios[] = {
     { "large-double-free", large_double_free },
     { "large-double-free-coalesced", large_double_free_coalesced },
     { "free-after-realloc-moved", free_after_realloc_moved },
+    { "double-free-zero-size", double_free_zero_size },
+    { "large-double-free-delayed", large_double_free_delayed },
+    { "unaligned-large", unaligned_large },
+    { "invalid-free-free-memory", invalid_free_free_memory },
+    { "free-before-any-malloc", free_before_any_malloc },
+    { "usable-size-before-any-malloc", usable_size_before_any_malloc },
+    { "realloc-before-any-malloc", realloc_before_any_malloc },
+    { "usable-size-of-interior", usable_size_of_interior },
+    { "usable-size-unaligned", usable_size_unaligned },
+    { "usable-size-of-freed-large", usable_size_of_freed_large },
+    { "realloc-of-freed-large", realloc_of_freed_large },
+    { "calloc-overflow", calloc_overflow },
+    { "impossibly-large", impossibly_large },
 };
 
 int main(int argc, char **argv) {
@@ -210,6 +352,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; argc == 2 && i < count; i++) {
         if (strcmp(argv[1], scenarios[i].name) == 0) {
             scenarios[i].run();
+            if (expect_survival_seen) return survived_badly;
             printf("scenario %s returned instead of trapping\n", argv[1]);
             return 1;
         }
