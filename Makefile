@@ -52,6 +52,7 @@ $(eval $(call lib_rule,build/native-san,$(CC_NATIVE) $(SAN_FLAGS)))
 -include bench/bench.mk
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
+-include fuzz/fuzz.mk
 
 clean:
 	rm -rf build

@@ -117,6 +117,14 @@ const char *walloc_last_error(void);
  * one comparison per memory.grow, so the hook is present in every build. */
 size_t walloc_test_fail_grow_after(size_t allowed, size_t refused);
 
+#if !defined(__wasm__)
+/* Native build only: forgets the whole heap, as if the program had just started. Every block
+ * becomes invalid and the emulated memory is given back; the next call reserves it anew. For
+ * a fuzzer, so that each input runs on a fresh heap and a crash reproduces from its input
+ * alone. Cost: one munmap. (wasm memory cannot shrink, so the wasm builds have no such hook.) */
+void walloc_test_reset(void);
+#endif
+
 #if defined(__wasm__)
 void *malloc(size_t size);
 void free(void *ptr);

@@ -14,6 +14,7 @@
  * If something other than walloc grows memory (a host in the freestanding build), the pages it
  * took are simply never mapped: they are not ours, and a free of a pointer into them is invalid.
  */
+#include "walloc.h"
 #include "pages.h"
 #include "platform.h"
 #include "small.h"
@@ -320,6 +321,16 @@ int wl_heap_init(void) {
     wl_heap.ready = 1;
     return reserve_descriptors();
 }
+
+#if !defined(__wasm__)
+/* The heap's whole state is wl_heap and the class table: with both cleared, the next call
+ * sets the heap up as on first use. */
+void walloc_test_reset(void) {
+    if (wl_heap.ready) wl_platform_release();
+    wl_heap = (struct heap){ 0 };
+    wl_classes_init();
+}
+#endif
 
 /* Cuts `count` slices at `at` out of free span `f`; the pieces before and after stay free. */
 static struct span *carve(struct span *f, uint32_t at, uint32_t count, enum span_kind kind) {

@@ -51,6 +51,7 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 #define NATIVE_INITIAL_PAGES 2u
 
 static uint32_t native_pages;
+static void *native_region;
 
 /* Offsets, not addresses, must carry alignment (on wasm they are the same), so the region is
  * placed on a 2 GiB boundary, the largest alignment walloc serves: 6 GiB are reserved, which
@@ -77,10 +78,17 @@ wl_off wl_platform_init(void) {
         wl_platform_write_error(msg, sizeof msg - 1);
         abort();
     }
+    native_region = region;
     wl_memory_base = ((wl_off)region + NATIVE_ALIGNMENT - 1) & ~(wl_off)(NATIVE_ALIGNMENT - 1);
     native_pages = 0;
     if (engine_grow(NATIVE_INITIAL_PAGES) < 0) abort();
     return NATIVE_HEAP_BASE;
+}
+
+void wl_platform_release(void) {
+    munmap(native_region, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT));
+    native_region = NULL;
+    native_pages = 0;
 }
 
 void wl_platform_set_errno(int code) { errno = code; }

@@ -30,6 +30,11 @@ uint32_t wl_platform_memory_pages(void);
  * engine, or by the fault injection of walloc_test_fail_grow_after). */
 int64_t wl_platform_grow(uint32_t pages);
 
+#if !defined(__wasm__)
+/* Gives the emulated memory back (walloc_test_reset); wl_platform_init may reserve it anew. */
+void wl_platform_release(void);
+#endif
+
 /* Sets errno where the platform has one. */
 void wl_platform_set_errno(int code);
 
