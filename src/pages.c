@@ -277,6 +277,10 @@ static struct span *grow(uint32_t count) {
         struct span *top = wl_top_free_span();
         uint32_t have = top ? top->count : 0;
         if (have >= count) return top;
+        /* The first growth counts on the free span at the top. When meta slices (a moved map)
+         * took the front of the new memory, that span is cut off from it, and a second growth
+         * by the difference could be cut off again: it asks for the whole run. */
+        if (round) have = 0;
         uint64_t missing = (uint64_t)(count - have) << WL_SLICE_SHIFT;
         uint64_t pages = (missing + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
         if (pages > WL_MAX_MEMORY / WL_WASM_PAGE_SIZE || !grow_pages((uint32_t)pages)) return NULL;

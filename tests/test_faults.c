@@ -233,6 +233,20 @@ static void reset_gives_a_fresh_heap(void) {
     release(&b);
     CHECK(walloc_check() == 0);
 }
+
+/* Found by the fuzzer: on a fresh heap, a 12 MiB request moves the page map to the front of
+ * the memory it grows, which cuts the free span at the top off from the new memory; growth
+ * must still deliver one run long enough, not fail once and succeed on the next call. */
+static void growth_that_moves_the_map_serves_at_once(void) {
+    walloc_test_reset();
+    void *small = walloc_calloc(1, 128 * KiB);
+    errno = 0;
+    void *big = walloc_calloc(1, 12368896);
+    CHECK(small != NULL && big != NULL && errno == 0);
+    walloc_free(big);
+    walloc_free(small);
+    CHECK(walloc_check() == 0);
+}
 #endif
 
 int main(int argc, char **argv) {
@@ -266,6 +280,7 @@ int main(int argc, char **argv) {
            "%zu requests failed\n", free_run.grows, rounds_run, missed, refusals, failures);
 #if !defined(__wasm__)
     reset_gives_a_fresh_heap();
+    growth_that_moves_the_map_serves_at_once();
 #endif
     return check_summary();
 }
