@@ -50,6 +50,7 @@ $(eval $(call lib_rule,build/native-san,$(CC_NATIVE) $(SAN_FLAGS)))
 
 -include tests/tests.mk
 -include bench/bench.mk
+-include bench/tiers.mk
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
 -include fuzz/fuzz.mk

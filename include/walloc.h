@@ -81,9 +81,12 @@ size_t walloc_malloc_usable_size(void *ptr);
  * stops further growth; nothing is given back. */
 size_t walloc_set_limit(size_t bytes);
 
+/* What the heap is made of: heap_bytes = the small spans (live blocks, free blocks, tail waste)
+ * + live large blocks + free pages + meta_bytes + tier_bytes. Tier memory is counted only in
+ * tier_bytes: it is neither live malloc memory nor free. */
 struct walloc_stats {
     size_t heap_bytes;      /* linear memory the heap owns: from its first page to its end */
-    size_t live_bytes;      /* usable bytes of live blocks */
+    size_t live_bytes;      /* usable bytes of live malloc blocks (tier memory excluded) */
     size_t peak_live_bytes; /* highest live_bytes seen */
     size_t free_bytes;      /* free pages plus free blocks in partly used spans */
     size_t meta_bytes;      /* page table leaves and span descriptors */
@@ -91,19 +94,133 @@ struct walloc_stats {
     size_t free_count;      /* blocks released */
     size_t grow_count;      /* successful memory.grow calls */
     size_t memory_bytes;    /* current size of linear memory */
+    size_t tier_bytes;      /* pages held by tiered arenas (their chunks' capacity) */
 };
 
 /* Fills *out with the counters above. O(1): they are kept up to date on every call. */
 void walloc_get_stats(struct walloc_stats *out);
 
-/* Walks the whole heap (every span, bitmap, free list and page-table entry) and returns 0 when
- * it is consistent, a negative code otherwise, with a one-line message on stderr and in
- * walloc_last_error(). Cost: O(heap size / 4 KiB + live small blocks / 64); meant for tests. */
+/* Walks the whole heap (every span, bitmap, free list, page-table entry and tier chunk) and
+ * returns 0 when it is consistent, a negative code otherwise, with a one-line message on stderr
+ * and in walloc_last_error(). Cost: O(heap size / 4 KiB + live small blocks / 64); meant for tests. */
 int walloc_check(void);
 
 /* The last error message walloc produced (a fatal report or a failed walloc_check), or "" when
  * none. The freestanding build has no stderr: a host reads the message here after the trap. */
 const char *walloc_last_error(void);
+
+/* Tiered arenas: bump allocation in a few tiers (by default RENDER, SCENE, ENTITY) that are
+ * recycled wholesale (reset, compact, release to a mark) instead of freed object by object.
+ *
+ * A tier is a chain of chunks, page spans of the same heap that serves malloc (so tiers and
+ * malloc share one linear memory and never overlap). Positions in a tier are offsets counted
+ * from its start across its chunks: walloc_mark.offset, the `keep` of compact and
+ * walloc_tier_stats.used are all in this unit. `used` includes alignment padding and the tail
+ * of a chunk left unused when the next allocation went to a new chunk.
+ *
+ * Guarantees: an allocation stays valid, in place and owned by its tier until a reset, compact
+ * or release recycles the range it lies in; growth never moves or drops earlier allocations;
+ * walloc never recycles anything on its own (when memory runs out it asks the pressure
+ * callback, then fails with NULL). free() or realloc() of a pointer into a tier is reported as
+ * `walloc: invalid free` (resp. invalid realloc) and traps like any invalid pointer. Built with
+ * -DWALLOC_DEBUG, recycled ranges are filled with the byte 0xDE so that stale use shows up.
+ *
+ * Errors: a NULL walloc_tiers or an unknown tier index makes the call fail (NULL, -1, an
+ * invalid mark, 0 or zeroed stats, as each function says) with errno = EINVAL; exhaustion gives
+ * NULL with errno = ENOMEM. Single-threaded, like the rest of walloc. */
+typedef struct walloc_tiers walloc_tiers;
+
+typedef struct walloc_tier_config {
+    const char *name;       /* kept as a pointer (not copied): it must outlive the tiers */
+    unsigned share_percent; /* part of reserve_bytes the tier starts with */
+    size_t alignment;       /* of every allocation in the tier: a power of two up to 2 GiB */
+} walloc_tier_config;
+
+enum { WALLOC_TIER_RENDER = 0, WALLOC_TIER_SCENE = 1, WALLOC_TIER_ENTITY = 2 };
+
+#define WALLOC_TIERS_MAX 8
+
+typedef struct walloc_mark {
+    size_t offset;          /* the tier's `used` when the mark was taken */
+    unsigned generation;    /* the tier's count of recycles (reset, compact, release) then */
+} walloc_mark;
+
+struct walloc_tier_stats {
+    const char *name;       /* from the config */
+    size_t used;            /* offset of the next allocation: bytes in use, padding included */
+    size_t capacity;        /* bytes of the tier's chunks */
+    size_t high_water;      /* highest `used` since creation */
+    size_t total_allocated; /* sum of all sizes ever handed out */
+    size_t recycled;        /* bytes given back by reset, compact and release */
+    size_t chunks;          /* chunks in the chain (1 unless the tier grew by chaining) */
+    size_t resets;          /* calls of walloc_tier_reset */
+};
+
+/* Creates `count` tiers (1 to 8) described by `configs`, each starting with share_percent of
+ * `reserve_bytes` (rounded up to 4 KiB pages, at least one page) taken from the page layer;
+ * with configs == NULL, `count` is ignored and the default layout is used: RENDER 50 % aligned
+ * 128, SCENE 30 % aligned 64, ENTITY 20 % aligned 8. Shares may add up to less than 100 (the
+ * rest stays with malloc). Cost: one small malloc and one span per tier. Errors: NULL with
+ * errno = EINVAL for count 0 or > 8, shares summing to more than 100 or an alignment that is
+ * not a power of two up to 2 GiB; NULL with errno = ENOMEM when the memory cannot be had
+ * (nothing is kept then). */
+walloc_tiers *walloc_tiers_create(size_t reserve_bytes, const walloc_tier_config *configs, unsigned count);
+
+/* Gives every chunk of every tier back to the page layer and frees `t`; all tier memory is
+ * invalid afterwards. destroy(NULL) does nothing. Cost: O(chunks + their pages). */
+void walloc_tiers_destroy(walloc_tiers *t);
+
+/* Returns `size` bytes (0 is valid and gives a pointer into the tier) aligned to the tier's
+ * alignment. Cost: O(1), a pointer bump; when the current chunk is full the tier grows, in place
+ * if the memory after its chunk is free, else by chaining a new chunk at least as large as the
+ * tier (O(its pages)). When growth is refused (4 GiB, the engine, walloc_set_limit) the pressure
+ * callback, if set, is called once and the allocation retried once. Errors: NULL with errno =
+ * ENOMEM when memory runs out (earlier allocations are untouched), EINVAL for a NULL `t` or an
+ * unknown tier. */
+void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size);
+
+/* Recycles everything in the tier: `used` drops to 0, chained chunks go back to the page layer
+ * (the first chunk stays), marks with a non-zero offset become stale. Cost: O(1) while the tier
+ * has one chunk; chained chunks cost O(their pages). Errors: a NULL `t` or unknown tier does
+ * nothing but set errno = EINVAL. */
+void walloc_tier_reset(walloc_tiers *t, unsigned tier);
+
+/* Keeps the first `keep_bytes` of the tier exactly as they are (the persistent part) and
+ * recycles everything after them, giving back chunks that lie wholly after them; marks above
+ * `keep_bytes` become stale. Cost: as reset, plus a walk over the chain. Returns 0, or -1 with
+ * errno = EINVAL (nothing changed) when keep_bytes exceeds `used`, `t` is NULL or the tier
+ * unknown. */
+int walloc_tier_compact(walloc_tiers *t, unsigned tier, size_t keep_bytes);
+
+/* Returns a mark of the tier's current position, for walloc_tier_release. Marks nest: release
+ * of an inner mark leaves outer marks valid, and a mark stays valid (it can be released again
+ * and again) until a reset, compact or release goes below its offset. Cost: O(1), changes
+ * nothing. Errors: for a NULL `t` or unknown tier, a mark that every release rejects. */
+walloc_mark walloc_tier_mark(const walloc_tiers *t, unsigned tier);
+
+/* Recycles everything allocated in the tier after `mark` was taken. Cost: as compact. Returns
+ * 0, or -1 with errno = EINVAL (nothing changed) for a stale mark (a reset, compact or release
+ * went below its offset since it was taken), a mark of another tier that does not fit this
+ * one, a NULL `t` or an unknown tier. Up to 32 release levels above each other are told apart
+ * exactly; past that an old inner mark may be rejected, but a stale one is never honoured. */
+int walloc_tier_release(walloc_tiers *t, unsigned tier, walloc_mark mark);
+
+/* Returns 1 when `p` points into the live part of the tier (below `used`, in one of its
+ * chunks), else 0 (also for NULL `t` or an unknown tier, with errno = EINVAL). Cost: O(1), a
+ * page map lookup. */
+int walloc_tier_owns(const walloc_tiers *t, unsigned tier, const void *p);
+
+/* Fills *out with the tier's counters (see struct walloc_tier_stats). Cost: O(1). Errors: a
+ * NULL `t` or unknown tier zeroes *out and sets errno = EINVAL. */
+void walloc_tier_get_stats(const walloc_tiers *t, unsigned tier, struct walloc_tier_stats *out);
+
+/* Sets the function called when a tier cannot grow: cb(t, tier, need, arg), with `need` the
+ * size of the allocation that failed. It may recycle whatever the application chooses (reset,
+ * compact, release, free, another tier); its return value is ignored, and the allocation is
+ * retried once after it. An allocation made inside the callback fails instead of calling it
+ * again. cb == NULL removes it. It must not destroy `t`. Cost: O(1). A NULL `t` does nothing
+ * but set errno = EINVAL. */
+void walloc_tiers_on_pressure(walloc_tiers *t, int (*cb)(walloc_tiers *, unsigned tier, size_t need, void *arg), void *arg);
 
 /* ---- Testing hooks. For test suites only: a program in production never calls these. ---- */
 

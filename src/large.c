@@ -15,12 +15,11 @@ static void count_resize(uint32_t before, uint32_t after) {
     wl_count_live(new_bytes);
 }
 
-void *wl_large_alloc(size_t size, size_t alignment, int *zeroed) {
+void *wl_large_alloc(size_t size, size_t alignment) {
     if (size > WL_MAX_REQUEST || alignment > WL_MAX_REQUEST) return NULL;
     uint32_t align_slices = alignment > WL_SLICE_SIZE ? (uint32_t)(alignment >> WL_SLICE_SHIFT) : 1;
     struct span *s = wl_span_alloc(slices_for(size ? size : 1), align_slices, SPAN_LARGE);
     if (!s) return NULL;
-    *zeroed = s->zeroed;
     size_t bytes = (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.large_live_bytes += bytes;
     wl_count_alloc(bytes);

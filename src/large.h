@@ -4,10 +4,10 @@
 
 #include "types.h"
 
-/* A span of whole slices for `size` bytes on an `alignment` boundary (a power of two);
- * `*zeroed` says whether its memory is known to be zero. NULL when refused (the caller sets
- * errno). */
-void *wl_large_alloc(size_t size, size_t alignment, int *zeroed);
+/* A span of whole slices for `size` bytes on an `alignment` boundary (a power of two); its
+ * descriptor's `zeroed` says whether the memory is known to be zero. NULL when refused (the
+ * caller sets errno). */
+void *wl_large_alloc(size_t size, size_t alignment);
 
 /* Releases large span `s`. */
 void wl_large_free(struct span *s);

@@ -45,27 +45,25 @@ static inline void release_block(struct span *s, int index) {
 /* A block of `size` bytes at `alignment` (a power of two); zero-filled when `clear`. malloc
  * has its own shorter path: no alignment search, no clearing. */
 static void *allocate(size_t size, size_t alignment, int clear) {
-    int zeroed = 0;
-    void *p = NULL;
+    void *p;
     if (size <= WL_SMALL_MAX && alignment <= WL_SLICE_SIZE) {
         /* Blocks start at multiples of their size from a slice boundary, so a class whose size
          * is a multiple of the alignment yields aligned blocks; powers of two always qualify. */
         unsigned cls = wl_class_of(size > alignment ? size : alignment);
         while (wl_classes[cls].size % alignment) cls++;
-        p = wl_small_alloc(cls, &zeroed);
+        p = wl_small_alloc(cls);
     } else {
-        p = wl_large_alloc(size, alignment, &zeroed);
+        p = wl_large_alloc(size, alignment);
     }
     if (__builtin_expect(!p, 0)) wl_platform_set_errno(WL_ENOMEM);
-    else if (clear && !zeroed) __builtin_memset(p, 0, size);
+    else if (clear && !wl_span_containing(wl_off_of(p))->zeroed) __builtin_memset(p, 0, size);
     return p;
 }
 
 void *walloc_malloc(size_t size) {
-    int zeroed;
     void *p;
-    if (size <= WL_SMALL_MAX) p = wl_small_alloc(wl_class_of(size), &zeroed);
-    else p = wl_large_alloc(size, 1, &zeroed);
+    if (size <= WL_SMALL_MAX) p = wl_small_alloc(wl_class_of(size));
+    else p = wl_large_alloc(size, 1);
     if (!p) wl_platform_set_errno(WL_ENOMEM);
     return p;
 }

@@ -418,5 +418,5 @@ void wl_span_shrink(struct span *s, uint32_t count) {
 int wl_is_free_memory(wl_off off) {
     if (off < wl_heap.start || off >= wl_heap.end) return 0;
     struct span *s = wl_map_get(wl_slice_of(off));
-    return s && s != &wl_meta_span && s->kind != SPAN_SMALL && s->kind != SPAN_LARGE;
+    return s && (s->kind == SPAN_FREE || s == &wl_free_interior);
 }

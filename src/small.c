@@ -2,9 +2,14 @@
  *
  * A class's span length is the fewest slices (up to 16) that waste at most 1/8 of the span on
  * the tail that no block fits in, with at most 512 blocks so one bitmap of eight words covers
- * them. A span that empties goes back to the page layer, where any class or large block can
- * take it, unless it is the only span its class has left with room: keeping that one avoids
- * a release and a refill on every alloc/free pair at the edge of a span.
+ * them.
+ *
+ * Malloc takes blocks from one serving span per class until it is full; the next one is the
+ * fullest of the class's other spans (Hoard's fullness groups, four of them by quarter). Frees
+ * land anywhere, but as allocation keeps going to the fullest spans, live blocks gather there
+ * and the sparse spans drain. A span that empties goes back to the page layer, where any class
+ * or large block can take it; the serving span never does, so an alloc/free pair at the edge
+ * of a span never costs a release and a refill.
  */
 #include "small.h"
 #include "pages.h"
@@ -48,13 +53,50 @@ void wl_classes_init(void) {
         c->reciprocal = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
         c->slices = (uint16_t)best;
         c->blocks = (uint16_t)(best * WL_SLICE_SIZE / size);
-        c->available = NULL;
+        for (unsigned g = 0; g + 1 < WL_FULLNESS_GROUPS; g++)
+            c->most_free[g] = (uint16_t)(c->blocks * (g + 1) / WL_FULLNESS_GROUPS);
+        c->most_free[WL_FULLNESS_GROUPS - 1] = (uint16_t)(c->blocks - 1);
+        c->most_free[WL_GROUP_FULL] = 0;
+        c->most_free[WL_GROUP_CURRENT] = UINT16_MAX;
+        c->current = NULL;
+        for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) c->groups[g] = NULL;
+        c->group_mask = 0;
     }
 }
 
-struct span *wl_small_refill(unsigned cls) {
+/* Spans join a group's ring at the tail and leave from anywhere. */
+static void group_add(struct size_class *c, struct span *s) {
+    unsigned g = 0;
+    while (s->free_blocks > c->most_free[g]) g++;
+    struct span *head = c->groups[g];
+    if (head) {
+        s->next = head;
+        s->prev = head->prev;
+        head->prev->next = s;
+        head->prev = s;
+    } else {
+        s->next = s->prev = s;
+        c->groups[g] = s;
+        c->group_mask |= (uint8_t)(1u << g);
+    }
+    s->group = (uint8_t)g;
+}
+
+static void group_remove(struct size_class *c, struct span *s) {
+    unsigned g = s->group;
+    if (s->next == s) {
+        c->groups[g] = NULL;
+        c->group_mask &= (uint8_t)~(1u << g);
+    } else {
+        s->prev->next = s->next;
+        s->next->prev = s->prev;
+        if (c->groups[g] == s) c->groups[g] = s->next;
+    }
+    s->next = s->prev = NULL;
+}
+
+static struct span *new_span(unsigned cls) {
     struct size_class *c = &wl_classes[cls];
-    if (!wl_heap.ready && !wl_heap_init()) return NULL; /* the class table is built there */
     struct span *s = wl_span_alloc(c->slices, 1, SPAN_SMALL);
     if (!s) return NULL;
     s->size_class = (uint8_t)cls;
@@ -66,44 +108,31 @@ struct span *wl_small_refill(unsigned cls) {
     }
     wl_heap.small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.small_block_bytes += (size_t)c->blocks * c->size;
-    s->next = s->prev = s;
-    c->available = s;
     return s;
 }
 
-static void unlink_span(struct size_class *c, struct span *s) {
-    if (s->next == s) {
-        c->available = NULL;
-    } else {
-        s->prev->next = s->next;
-        s->next->prev = s->prev;
-        if (c->available == s) c->available = s->next;
+struct span *wl_small_refill(unsigned cls) {
+    struct size_class *c = &wl_classes[cls];
+    if (!wl_heap.ready && !wl_heap_init()) return NULL; /* the class table is built there */
+    struct span *s;
+    if (c->group_mask) {
+        s = c->groups[__builtin_ctz(c->group_mask)];
+        group_remove(c, s);
+    } else if (!(s = new_span(cls))) {
+        return NULL;
     }
-    s->next = s->prev = NULL;
+    s->group = WL_GROUP_CURRENT;
+    c->current = s;
+    return s;
 }
 
-void wl_small_span_full(struct size_class *c, struct span *s) { unlink_span(c, s); }
-
-/* Spans that get a block back queue at the tail: the head is drained first, so a span waits
- * and gathers more free blocks before it serves again, and fewer spans cross the full/not-full
- * line on each operation than if the latest one were served at once. */
-void wl_small_span_changed(struct size_class *c, struct span *s) {
-    if (s->free_blocks == 1) {
-        struct span *head = c->available;
-        if (head) {
-            s->next = head;
-            s->prev = head->prev;
-            head->prev->next = s;
-            head->prev = s;
-        } else {
-            s->next = s->prev = s;
-            c->available = s;
-        }
+void wl_small_regroup(struct size_class *c, struct span *s) {
+    if (s->group != WL_GROUP_FULL) group_remove(c, s);
+    if (s->free_blocks < c->blocks) {
+        group_add(c, s);
+        return;
     }
-    if (s->free_blocks == c->blocks && s->next != s) {
-        unlink_span(c, s);
-        wl_heap.small_span_bytes -= (size_t)s->count << WL_SLICE_SHIFT;
-        wl_heap.small_block_bytes -= (size_t)c->blocks * c->size;
-        wl_span_release(s);
-    }
+    wl_heap.small_span_bytes -= (size_t)s->count << WL_SLICE_SHIFT;
+    wl_heap.small_block_bytes -= (size_t)c->blocks * c->size;
+    wl_span_release(s);
 }

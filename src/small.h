@@ -1,8 +1,8 @@
 /* small.h - blocks of up to 32 KiB, served from spans of one size class.
  *
- * The fast paths live here, inline: a malloc takes the lowest set bit of the first span on its
- * class's list; a free sets the bit back. Everything that touches the page layer (a new span, a
- * span that empties) is out of line in small.c.
+ * The fast paths live here, inline: a malloc takes the lowest set bit of its class's serving
+ * span; a free sets the bit back. Everything else (choosing the next serving span, moving a span
+ * between fullness groups, a new span, a span that empties) is out of line in small.c.
  */
 #ifndef WALLOC_SMALL_H
 #define WALLOC_SMALL_H
@@ -12,15 +12,13 @@
 /* Builds the size-class table; called once by the page layer's first use. */
 void wl_classes_init(void);
 
-/* Gives `cls` a span with a free block; returns NULL when memory runs out (the caller sets
- * errno). */
+/* Gives `cls` a serving span: the fullest span with a free block, else a new one; returns
+ * NULL when memory runs out (the caller sets errno). */
 struct span *wl_small_refill(unsigned cls);
 
-/* Takes span `s`, which just gave out its last free block, off its class's ring. */
-void wl_small_span_full(struct size_class *c, struct span *s);
-
-/* Called by wl_small_free when `s` gets its first free block back, or its last. */
-void wl_small_span_changed(struct size_class *c, struct span *s);
+/* Called by wl_small_free when `s` has more free blocks than its group allows: it moves to a
+ * sparser group, or back to the page layer when it is empty. */
+void wl_small_regroup(struct size_class *c, struct span *s);
 
 extern const uint8_t wl_class_table[WL_CLASS_TABLE_SIZE];
 
@@ -41,10 +39,10 @@ static inline void wl_count_alloc(size_t bytes) {
     wl_heap.alloc_count++;
 }
 
-/* A block of class `cls`; `*zeroed` says whether its memory is known to be zero. */
-static inline void *wl_small_alloc(unsigned cls, int *zeroed) {
+/* A block of class `cls`, or NULL when memory runs out. */
+static inline void *wl_small_alloc(unsigned cls) {
     struct size_class *c = &wl_classes[cls];
-    struct span *s = c->available;
+    struct span *s = c->current;
     if (__builtin_expect(s == NULL, 0)) {
         s = wl_small_refill(cls);
         if (!s) return NULL;
@@ -52,10 +50,12 @@ static inline void *wl_small_alloc(unsigned cls, int *zeroed) {
     unsigned word = s->hint;
     uint64_t bits;
     while ((bits = s->free_bits[word]) == 0) word++;
-    s->hint = (uint16_t)word;
+    s->hint = (uint8_t)word;
     s->free_bits[word] = bits & (bits - 1);
-    if (--s->free_blocks == 0) wl_small_span_full(c, s);
-    *zeroed = s->zeroed;
+    if (--s->free_blocks == 0) {
+        s->group = WL_GROUP_FULL;
+        c->current = NULL;
+    }
     wl_count_alloc(c->size);
     unsigned index = word * 64 + (unsigned)__builtin_ctzll(bits);
     return wl_ptr_of(wl_span_start(s) + (wl_off)index * c->size);
@@ -80,11 +80,11 @@ static inline void wl_small_free(struct span *s, unsigned index) {
     struct size_class *c = &wl_classes[s->size_class];
     unsigned word = index >> 6;
     s->free_bits[word] |= (uint64_t)1 << (index & 63);
-    if (word < s->hint) s->hint = (uint16_t)word;
+    if (word < s->hint) s->hint = (uint8_t)word;
     s->zeroed = 0;
     wl_heap.live_bytes -= c->size;
     wl_heap.free_count++;
-    if (++s->free_blocks == 1 || s->free_blocks == c->blocks) wl_small_span_changed(c, s);
+    if (++s->free_blocks > c->most_free[s->group]) wl_small_regroup(c, s);
 }
 
 #endif

@@ -28,12 +28,14 @@ void walloc_get_stats(struct walloc_stats *out) {
     out->free_count = wl_heap.free_count;
     out->grow_count = wl_heap.grow_count;
     out->memory_bytes = clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE);
+    out->tier_bytes = wl_heap.tier_bytes;
 }
 
 /* What the walk over spans adds up, to compare with the running counters. */
 struct tally {
     size_t spans, free_spans, available_spans;
     size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
+    size_t tier_bytes;
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -50,6 +52,8 @@ static int check_small(const struct span *s, struct tally *t) {
         free_bits += (unsigned)__builtin_popcountll(bits);
     }
     if (free_bits != s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
+    if ((s->group == WL_GROUP_FULL) != (s->free_blocks == 0) || (s->group == WL_GROUP_CURRENT) != (c->current == s))
+        return wl_check_failed(-16, "small span in the wrong fullness group", at);
     if (s->free_blocks) t->available_spans++;
     t->live_bytes += (size_t)(c->blocks - s->free_blocks) * c->size;
     t->small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
@@ -100,6 +104,11 @@ static int walk_spans(struct tally *t) {
             t->live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             t->large_live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             break;
+        case SPAN_TIER:
+            if ((err = check_map_covers(s))) return err;
+            if (!s->tier.owner) return wl_check_failed(-8, "tier chunk without a tier", at);
+            t->tier_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            break;
         default:
             return wl_check_failed(-6, "span of unknown kind", at);
         }
@@ -113,16 +122,22 @@ static int walk_spans(struct tally *t) {
 static int check_lists(const struct tally *t) {
     size_t listed = 0, binned = 0;
     for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
-        const struct span *head = wl_classes[cls].available, *s = head;
-        do {
-            if (!s) break;
-            if (++listed > t->spans) return wl_check_failed(-20, "size class ring loops", 0);
-            if (s->kind != SPAN_SMALL || s->size_class != cls || !s->free_blocks || s->next->prev != s)
-                return wl_check_failed(-21, "bad span on a size class ring", wl_span_start(s));
-            s = s->next;
-        } while (s != head);
+        const struct size_class *c = &wl_classes[cls];
+        if (c->current) listed++;
+        for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) {
+            const struct span *head = c->groups[g], *s = head;
+            if (((c->group_mask >> g) & 1) != (head != NULL)) return wl_check_failed(-19, "group mask disagrees with groups", 0);
+            do {
+                if (!s) break;
+                if (++listed > t->spans) return wl_check_failed(-20, "fullness group ring loops", 0);
+                if (s->kind != SPAN_SMALL || s->size_class != cls || s->group != g || s->next->prev != s ||
+                    s->free_blocks > c->most_free[g] || (g && s->free_blocks <= c->most_free[g - 1]))
+                    return wl_check_failed(-21, "bad span in a fullness group", wl_span_start(s));
+                s = s->next;
+            } while (s != head);
+        }
     }
-    if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its class list", 0);
+    if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its fullness group", 0);
     for (unsigned b = 0; b < WL_BIN_COUNT; b++) {
         const struct span *prev = NULL;
         int nonempty = (int)((wl_heap.bin_mask[b >> 6] >> (b & 63)) & 1);
@@ -144,6 +159,7 @@ static int check_counters(const struct tally *t) {
     if (t->small_span_bytes != wl_heap.small_span_bytes || t->small_block_bytes != wl_heap.small_block_bytes)
         return wl_check_failed(-33, "small span byte counts are off", 0);
     if (t->meta_bytes != wl_heap.meta_bytes) return wl_check_failed(-34, "meta byte count is off", 0);
+    if (t->tier_bytes != wl_heap.tier_bytes) return wl_check_failed(-35, "tier byte count is off", 0);
     return 0;
 }
 

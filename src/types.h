@@ -7,8 +7,13 @@
  *          coalesce on release) and sit in bins by length for best-fit search.
  *   SMALL  a run of 1..16 slices cut into equal blocks of one size class (8 B .. 32 KiB). A
  *          bitmap in the descriptor says which blocks are free, so blocks carry no header and
- *          no in-band link a stray write could corrupt.
+ *          no in-band link a stray write could corrupt. One span per class serves malloc; the
+ *          others with free blocks wait in fullness groups, and the fullest serves next, so
+ *          blocks gather in few spans and the sparse ones empty and return to the page layer.
  *   LARGE  one block of more than 32 KiB, rounded up to whole slices.
+ *   TIER   a chunk of a tiered arena (tiers.c): bump memory that is never a malloc block, so
+ *          free() of a pointer into it is an invalid free. Its descriptor links the chunks of
+ *          its tier oldest first and says where in the tier the chunk begins.
  *
  * The page map sends a slice number to the descriptor of the span it belongs to: one array,
  * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm, 0.1 %).
@@ -54,7 +59,7 @@ typedef uintptr_t wl_off;
 #define WL_EXACT_BINS 32
 #define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
 
-enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_META };
+enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_META, SPAN_TIER };
 
 struct span {
     uint32_t first;          /* first slice number */
@@ -64,19 +69,36 @@ struct span {
     uint8_t zeroed;          /* the memory of every free block (FREE: of the span) is still zero */
     uint8_t bin;             /* FREE: the bin it is listed in */
     uint16_t free_blocks;    /* SMALL: blocks not handed out */
-    uint16_t hint;           /* SMALL: no free bit lies in a word below this one */
-    struct span *next;       /* SMALL: class ring; FREE: bin list; DEAD: descriptor pool */
+    uint8_t hint;            /* SMALL: no free bit lies in a word below this one */
+    uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT */
+    struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool;
+                                TIER: the tier's next (younger) chunk */
     struct span *prev;
-    uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
+    union {
+        uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
+        struct {
+            const void *owner;   /* the tier (tiers.c) the chunk belongs to */
+            size_t base;         /* tier offset of the chunk's first byte */
+        } tier;                  /* TIER */
+    };
 };
 
+/* A span that is neither serving malloc nor full sits in the group of the smallest index whose
+ * `most_free` bound its free blocks are within: group 0 holds the fullest spans. Two more values
+ * of span->group stand for the full spans (in no ring) and the serving one, with bounds 0 and
+ * "never", so free moves a span between groups with one comparison on its fast path. */
+#define WL_FULLNESS_GROUPS 4
+enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_KINDS };
+
 struct size_class {
-    struct span *available;  /* ring of spans with a free block; the head serves malloc, spans
-                                that get a block back join at the tail */
+    struct span *current;    /* the span malloc takes blocks from; it has a free block */
+    struct span *groups[WL_FULLNESS_GROUPS]; /* rings of the other spans with free blocks */
     uint32_t size;           /* block size in bytes */
     uint32_t reciprocal;     /* ceil(2^32 / size): block index = offset * reciprocal >> 32 */
     uint16_t slices;         /* length of its spans */
     uint16_t blocks;         /* blocks per span */
+    uint16_t most_free[WL_GROUP_KINDS]; /* free blocks a span of each group may have */
+    uint8_t group_mask;      /* bit g set = groups[g] is not empty */
 };
 
 struct heap {
@@ -93,6 +115,7 @@ struct heap {
     size_t small_block_bytes;/* blocks * size over SMALL spans */
     size_t large_live_bytes;
     size_t meta_bytes;
+    size_t tier_bytes;       /* bytes of TIER spans */
     size_t live_bytes;
     size_t peak_live_bytes;
     size_t alloc_count;

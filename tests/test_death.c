@@ -47,13 +47,17 @@ static void expect_survival(void) {
     fflush(stdout);
 }
 
-static void *allocate(size_t size) {
-    void *p = walloc_malloc(size);
+/* Hides the block a setup step got, after saying so if it got none. */
+static void *obtained(void *p, const char *call, size_t size) {
     if (!p) {
-        printf("setup failed: malloc(%zu) returned NULL\n", size);
+        printf("setup failed: %s(%zu) returned NULL\n", call, size);
         fflush(stdout);
     }
     return hide(p);
+}
+
+static void *allocate(size_t size) {
+    return obtained(walloc_malloc(size), "malloc", size);
 }
 
 static void double_free(void) {
@@ -302,6 +306,32 @@ static void impossibly_large(void) {
     refused(walloc_realloc(p, SIZE_MAX - 64));
     errno = walloc_posix_memalign(&out, 4 * KiB, SIZE_MAX);
     refused(out);
+
+/* A block from the SCENE tier of default tiers, made on first use. */
+static void *tier_allocate(size_t size) {
+    static walloc_tiers *t;
+    if (!t) t = walloc_tiers_create(256 * KiB, NULL, 0);
+    return obtained(t ? walloc_tier_alloc(t, WALLOC_TIER_SCENE, size) : NULL, "walloc_tier_alloc", size);
+}
+
+/* A tier's first block starts a page, as a large block does: still not a malloc block. */
+static void free_tier_start(void) {
+    char *p = tier_allocate(100);
+    expect("invalid free", p);
+    walloc_free(p);
+}
+
+static void free_tier_block(void) {
+    tier_allocate(100);
+    char *p = tier_allocate(200);
+    expect("invalid free", p);
+    walloc_free(p);
+}
+
+static void realloc_tier_block(void) {
+    char *p = tier_allocate(64);
+    expect("invalid realloc", p);
+    walloc_realloc(p, 128);
 }
 
 struct scenario {
@@ -340,6 +370,9 @@ static const struct scenario scenarios[] = {
     { "realloc-of-freed-large", realloc_of_freed_large },
     { "calloc-overflow", calloc_overflow },
     { "impossibly-large", impossibly_large },
+    { "free-tier-start", free_tier_start },
+    { "free-tier-block", free_tier_block },
+    { "realloc-tier-block", realloc_tier_block },
 };
 
 int main(int argc, char **argv) {

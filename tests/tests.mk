@@ -11,7 +11,7 @@
 TEST_HDRS := $(wildcard tests/*.h) include/walloc.h tests/tests.mk
 
 # test_static and test_libc examine the wasm memory layout and wasi-libc: wasm only.
-NATIVE_TESTS := api stress frag death faults limits
+NATIVE_TESTS := api stress frag death tiers gameloop faults limits
 WASM_TESTS   := $(NATIVE_TESTS) static libc
 
 # SAN_FLAGS carries no warnings and WASI_FLAGS already has these.
@@ -79,6 +79,16 @@ $(filter-out test-wasm-death,$(WASM_TEST_RUNS)): test-wasm-%: build/wasm32-wasi/
 	$(NODE) tests/host/run.mjs $< $(TEST_ARGS_wasm_$*)
 test-wasm-death: build/wasm32-wasi/tests/test_death.wasm tests/death.sh
 	sh tests/death.sh $(NODE) tests/host/run.mjs $<
+
+# test_tiers once more with WALLOC_DEBUG in the library and the test: recycled tier memory
+# must then read as poison.
+.PHONY: test-native-tiers-debug
+test-native: test-native-tiers-debug
+build/native-san-debug/tests/test_tiers: tests/test_tiers.c $(TEST_HDRS) $(SRCS) $(HDRS) | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC_NATIVE) $(SAN_FLAGS) $(TEST_WARNINGS) -DWALLOC_DEBUG $< $(SRCS) -o $@
+test-native-tiers-debug: build/native-san-debug/tests/test_tiers
+	$<
 
 $(VALGRIND_TEST_RUNS): test-valgrind-%: build/native/tests/test_%
 	$(VALGRIND) $< $(TEST_ARGS_valgrind_$*)
