@@ -18,7 +18,7 @@ FUZZ_BIN   := $(FUZZ_DIR)/fuzz_heap
 FUZZ_RUN    = mkdir -p $(FUZZ_DIR)/corpus && $(FUZZ_BIN) -max_total_time=$(1) -max_len=4096 \
 	-timeout=20 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus fuzz/corpus
 
-$(eval $(call lib_rule,$(FUZZ_DIR),$(CC_NATIVE) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link))
+$(eval $(call lib_rule,$(FUZZ_DIR),$(CC_NATIVE) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_LIB)))
 $(patsubst src/%.c,$(FUZZ_DIR)/%.o,$(SRCS)): fuzz/coverage-ignore.txt
 
 $(FUZZ_BIN): fuzz/fuzz_heap.c fuzz/coverage-ignore.txt $(TEST_HDRS) $(FUZZ_LIB) | $(DEPS)
@@ -29,7 +29,11 @@ $(FUZZ_BIN): fuzz/fuzz_heap.c fuzz/coverage-ignore.txt $(TEST_HDRS) $(FUZZ_LIB) 
 fuzz: $(FUZZ_BIN)
 	$(call FUZZ_RUN,$(FUZZ_TIME))
 
+# libFuzzer reports every new input; the smoke run keeps that in a log and shows its end.
 fuzz-smoke: $(FUZZ_BIN)
-	$(call FUZZ_RUN,$(FUZZ_SMOKE_TIME))
+	@echo "fuzz-smoke: $(FUZZ_SMOKE_TIME) s of $(FUZZ_BIN), log in $(FUZZ_DIR)/smoke.log"
+	@$(call FUZZ_RUN,$(FUZZ_SMOKE_TIME)) > $(FUZZ_DIR)/smoke.log 2>&1 || \
+	{ tail -n 60 $(FUZZ_DIR)/smoke.log; exit 1; }
+	@grep -E '^(Done|stat::)' $(FUZZ_DIR)/smoke.log
 
 test:: fuzz-smoke

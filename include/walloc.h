@@ -21,6 +21,16 @@
  *    pointer) is fatal: one line `walloc: <what> of 0x<ptr>` goes to stderr (in the
  *    freestanding build it is kept for walloc_last_error()), then the program traps
  *    (`unreachable` on wasm, abort() natively). Nothing is freed after the report.
+ *
+ * The secure build (libwalloc-secure.a, the same API) adds checks wasm's lack of an MMU
+ * otherwise leaves out, each fatal like the above: an 8-byte canary after every block, checked
+ * by free, realloc and walloc_check (`walloc: heap overflow past 0x<block> (canary)`, for any
+ * write past malloc_usable_size()); freed memory filled and checked when it is handed out again
+ * (`walloc: write after free of 0x<block>`); and a quarantine of the last 64 freed blocks (up to
+ * 4 MiB, blocks up to 256 KiB), so a double free is caught after other allocations too. Its
+ * differences: malloc_usable_size() is 8 bytes less than the block, walloc_get_stats() counts
+ * canaries and quarantined blocks as live, and an allocation that finds memory exhausted first
+ * empties the quarantine. Tier memory has none of these checks.
  */
 #ifndef WALLOC_H
 #define WALLOC_H
@@ -80,6 +90,14 @@ size_t walloc_malloc_usable_size(void *ptr);
  * default is 4 GiB, i.e. whatever the engine allows. A cap below the memory already in use
  * stops further growth; nothing is given back. */
 size_t walloc_set_limit(size_t bytes);
+
+/* Seeds the secret of the secure build (libwalloc-secure.a), which keys its canaries; the
+ * default build ignores it and returns 0. The secret comes from WASI random_get on wasm32-wasi
+ * (where libc allocates before main, so this call always comes too late there) and from
+ * getentropy natively; the freestanding build has no source of randomness, so its host should
+ * call this with 64 random bits before the first allocation. Returns 0, or -1 when the heap is
+ * already in use (its canaries are keyed with the old secret, so nothing changes). O(1). */
+int walloc_seed(unsigned long long seed);
 
 /* What the heap is made of: heap_bytes = the small spans (live blocks, free blocks, tail waste)
  * + live large blocks + free pages + meta_bytes + tier_bytes. Tier memory is counted only in

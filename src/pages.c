@@ -17,6 +17,7 @@
 #include "walloc.h"
 #include "pages.h"
 #include "platform.h"
+#include "secure.h"
 #include "small.h"
 
 #define WL_DESCRIPTOR_RESERVE 3
@@ -322,6 +323,7 @@ int wl_heap_init(void) {
         wl_heap.map_entries = 0;
     }
     wl_classes_init();
+    wl_secure_init();
     wl_heap.ready = 1;
     return reserve_descriptors();
 }
@@ -333,6 +335,7 @@ void walloc_test_reset(void) {
     if (wl_heap.ready) wl_platform_release();
     wl_heap = (struct heap){ 0 };
     wl_classes_init();
+    wl_secure_forget();
 }
 #endif
 

@@ -6,7 +6,8 @@
 #
 # The arguments are the command that runs the program; the scenario name is appended. A pass
 # needs: exit status 134 (abort natively; a trap under tests/host/run.mjs), and on stderr
-# exactly one line starting with `walloc: `, of the form `walloc: <kind> of 0x<hex>`, whose
+# exactly one line starting with `walloc: `, of the form `walloc: <kind> of 0x<hex>` (or, for a
+# broken canary of the secure build, `walloc: heap overflow past 0x<hex> (canary)`), whose
 # pointer equals the `expect-pointer` the scenario printed and, unless the scenario expects
 # "any", whose kind equals its `expect-kind`. A scenario that prints `expect-kind none` must
 # instead exit with status 0 and no `walloc: ` line. Ends with `N passed, M failed` like the
@@ -41,8 +42,9 @@ for scenario in $(cat "$work/list"); do
     pointer=$(sed -n 's/^expect-pointer 0x//p' "$work/out")
     report=$(grep '^walloc: ' "$work/err")
     reports=$(grep -c '^walloc: ' "$work/err")
-    reported_kind=$(printf '%s\n' "$report" | sed -n 's/^walloc: \(.*\) of 0x[0-9a-fA-F]*$/\1/p')
-    reported_pointer=$(printf '%s\n' "$report" | sed -n 's/^walloc: .* of 0x\([0-9a-fA-F]*\)$/\1/p')
+    form='^walloc: \(.*\) \(of\|past\) 0x\([0-9a-fA-F]*\)\( (canary)\)\{0,1\}$'
+    reported_kind=$(printf '%s\n' "$report" | sed -n "s/$form/\\1/p")
+    reported_pointer=$(printf '%s\n' "$report" | sed -n "s/$form/\\3/p")
 
     problem=""
     if [ "$kind" = "none" ]; then

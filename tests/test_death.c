@@ -10,6 +10,10 @@
  * natively, status 134 from tests/host/run.mjs on wasm) and that stderr carries exactly one
  * line `walloc: <kind> of 0x<hex>` with that pointer. A scenario that comes back exits with 1.
  *
+ * Built with -DWALLOC_SECURE against libwalloc-secure.a, the program adds the scenarios that
+ * only the secure build's checks catch: overflows into the canary, writes after free, double
+ * frees after other allocations (the quarantine). The other scenarios must pass there too.
+ *
  * A few scenarios are the opposite: requests hardened allocators are tested on that walloc
  * must refuse with NULL/ENOMEM, not kill the program. They print `expect-kind none`, and pass
  * when they return with every request refused (exit 0, no `walloc: ` line).
@@ -306,6 +310,7 @@ static void impossibly_large(void) {
     refused(walloc_realloc(p, SIZE_MAX - 64));
     errno = walloc_posix_memalign(&out, 4 * KiB, SIZE_MAX);
     refused(out);
+}
 
 /* A block from the SCENE tier of default tiers, made on first use. */
 static void *tier_allocate(size_t size) {
@@ -333,6 +338,128 @@ static void realloc_tier_block(void) {
     expect("invalid realloc", p);
     walloc_realloc(p, 128);
 }
+
+#ifdef WALLOC_SECURE
+/* The quarantine holds this many blocks: freeing as many others pushes a block out of it. */
+#define QUARANTINE_SLOTS 64
+
+/* Frees `count` fresh blocks of `size` bytes, which pushes older blocks out of the quarantine. */
+static void churn(size_t size, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        walloc_free(allocate(size));
+}
+
+static char *overflowed(size_t size, size_t bytes) {
+    char *p = allocate(size);
+    memset(p + walloc_malloc_usable_size(p), 'x', bytes);
+    return p;
+}
+
+static void overflow_small_1(void) {
+    char *p = overflowed(24, 1);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+static void overflow_small_8(void) {
+    char *p = overflowed(100, 8);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+static void overflow_large_1(void) {
+    char *p = overflowed(100 * KiB, 1);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+static void overflow_seen_by_realloc(void) {
+    char *p = overflowed(40, 8);
+    expect("heap overflow", p);
+    walloc_realloc(p, 4000);
+}
+
+static void overflow_seen_by_check(void) {
+    allocate(40);
+    char *p = overflowed(300, 1);
+    allocate(40);
+    expect("heap overflow", p);
+    walloc_check();
+}
+
+/* The write is found when the block leaves the quarantine. */
+static void write_after_free_small(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    p[10] = 1;
+    expect("write after free", p);
+    churn(64, QUARANTINE_SLOTS);
+}
+
+/* The write comes after the block left the quarantine: found when it is handed out again. */
+static void write_after_free_reused(void) {
+    char *p = allocate(200);
+    walloc_free(p);
+    churn(5000, QUARANTINE_SLOTS);
+    p[100] = 1;
+    expect("write after free", p);
+    for (size_t i = 0; i < 4096; i++)
+        allocate(200);
+}
+
+static void write_after_free_large(void) {
+    char *p = allocate(100 * KiB);
+    walloc_free(p);
+    p[0] = 1;
+    expect("write after free", p);
+    churn(64, QUARANTINE_SLOTS);
+}
+
+static void write_after_free_seen_by_check(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    p[63] = 0;
+    expect("write after free", p);
+    walloc_check();
+}
+
+/* The same size is allocated and freed in between: without the quarantine the freed block
+ * would be live again by now and the second free would be legitimate. */
+static void double_free_after_reuse_of_its_size(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    churn(64, QUARANTINE_SLOTS / 2);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void double_free_large_in_quarantine(void) {
+    char *p = allocate(100 * KiB);
+    walloc_free(p);
+    allocate(100 * KiB);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void usable_size_in_quarantine(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_malloc_usable_size(p);
+}
+
+/* The secret keys the canaries of blocks already out: it cannot change under them. (Whether
+ * a seed before the first malloc takes cannot be seen from main on wasm32-wasi, where libc
+ * allocates during start-up.) */
+static void seed_after_first_malloc(void) {
+    allocate(10);
+    expect_survival();
+    if (walloc_seed(678) != -1) {
+        printf("walloc_seed did not return -1 with the heap in use\n");
+        survived_badly = 1;
+    }
+}
+#endif
 
 struct scenario {
     const char *name;
@@ -373,6 +500,21 @@ static const struct scenario scenarios[] = {
     { "free-tier-start", free_tier_start },
     { "free-tier-block", free_tier_block },
     { "realloc-tier-block", realloc_tier_block },
+#ifdef WALLOC_SECURE
+    { "overflow-small-1", overflow_small_1 },
+    { "overflow-small-8", overflow_small_8 },
+    { "overflow-large-1", overflow_large_1 },
+    { "overflow-seen-by-realloc", overflow_seen_by_realloc },
+    { "overflow-seen-by-check", overflow_seen_by_check },
+    { "write-after-free-small", write_after_free_small },
+    { "write-after-free-reused", write_after_free_reused },
+    { "write-after-free-large", write_after_free_large },
+    { "write-after-free-seen-by-check", write_after_free_seen_by_check },
+    { "double-free-after-reuse-of-its-size", double_free_after_reuse_of_its_size },
+    { "double-free-large-in-quarantine", double_free_large_in_quarantine },
+    { "usable-size-in-quarantine", usable_size_in_quarantine },
+    { "seed-after-first-malloc", seed_after_first_malloc },
+#endif
 };
 
 int main(int argc, char **argv) {
