@@ -271,17 +271,18 @@ static int grow_pages(uint32_t pages) {
 
 struct span *wl_top_free_span(void) { return free_span_ending(end_slice()); }
 
-/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. A
- * second round is there for memory that something else grew in between (not contiguous). */
+/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. More
+ * rounds are there for memory that something else grew in between (not contiguous) and for
+ * meta slices placed in front of the new memory. */
 static struct span *grow(uint32_t count) {
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < 3; round++) {
         struct span *top = wl_top_free_span();
         uint32_t have = top ? top->count : 0;
         if (have >= count) return top;
-        /* The first growth counts on the free span at the top. When meta slices (a moved map)
-         * took the front of the new memory, that span is cut off from it, and a second growth
-         * by the difference could be cut off again: it asks for the whole run. */
-        if (round) have = 0;
+        /* A growth counts on the free span at the top. When meta slices (a moved map) took the
+         * front of the new memory, that span is cut off from it; a second growth by the
+         * difference can be cut off again, so the last round asks for the whole run. */
+        if (round == 2) have = 0;
         uint64_t missing = (uint64_t)(count - have) << WL_SLICE_SHIFT;
         uint64_t pages = (missing + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
         if (pages > WL_MAX_MEMORY / WL_WASM_PAGE_SIZE || !grow_pages((uint32_t)pages)) return NULL;

@@ -38,13 +38,11 @@ static size_t ring_bytes;
 static uint64_t secret;
 static int seeded;
 
+/* splitmix64's finalizer: every input bit reaches every output bit. */
 static uint64_t scramble(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 29;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 32;
-    return x;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
 }
 
 void wl_secure_init(void) {
