@@ -12,6 +12,10 @@
  * CHECK_EVERY operations and at the end of each input, after every block is freed. A broken
  * promise aborts with a one-line reason, which libFuzzer records as a crash.
  *
+ * The default tiers (walloc_tiers_create) take part too: tier allocations must be aligned,
+ * owned by their tier, apart from every malloc block and other tier block, and keep their
+ * contents until a reset of their tier or a release to a mark taken before them.
+ *
  * Each input starts on a fresh heap (walloc_test_reset), so a crash reproduces from its input
  * alone.
  */
@@ -33,8 +37,12 @@
 
 enum op {
     OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_ALIGNED, OP_POSIX_MEMALIGN, OP_FREE, OP_FREE_ALL_BUT,
-    OP_FAIL_GROW, OP_COUNT
+    OP_FAIL_GROW, OP_TIER_ALLOC, OP_TIER_RESET, OP_TIER_MARK, OP_TIER_RELEASE, OP_COUNT
 };
+
+/* The default tiers and their alignments (walloc.h). */
+#define TIERS 3
+static const size_t tier_alignment[TIERS] = { 128, 64, 8 };
 
 struct block {
     unsigned char *p;
@@ -47,6 +55,21 @@ struct input {
 };
 
 static struct block slots[SLOTS];
+
+/* Tier allocations the model still holds: live until their tier is reset or released below
+ * them. `seq` orders them, so that a release to a mark drops exactly the later ones. */
+struct tier_block {
+    struct block b;
+    unsigned tier;
+    unsigned long seq;
+};
+
+static struct tier_block tier_blocks[SLOTS];
+static size_t tier_block_count;
+static unsigned long tier_seq;
+static walloc_tiers *tiers;
+static walloc_mark marks[TIERS];
+static unsigned long mark_seq[TIERS];
 static int grow_refused;
 
 _Noreturn static void broken(const char *what, const void *p, size_t size) {
@@ -114,17 +137,24 @@ static void verify(const struct block *b) {
         broken("contents of a live block changed", b->p, b->size);
 }
 
+static void check_apart(const unsigned char *p, size_t size, const struct block *o) {
+    size_t a = size ? size : 1, b = o->size ? o->size : 1;
+    if (o->p && p < o->p + b && o->p < p + a) broken("block overlaps a live block", p, size);
+}
+
+/* A new block, from malloc or a tier, shares no byte with any block the model holds. */
+static void check_no_overlap(const unsigned char *p, size_t size) {
+    for (size_t i = 0; i < SLOTS; i++) check_apart(p, size, &slots[i]);
+    for (size_t i = 0; i < tier_block_count; i++) check_apart(p, size, &tier_blocks[i].b);
+}
+
 static void check_new_block(const unsigned char *p, size_t size, size_t alignment, int zeroed) {
     size_t natural = size >= 16 ? 16 : 8;
     if ((uintptr_t)p % (alignment > natural ? alignment : natural))
         broken("block misaligned", p, size);
     if (walloc_malloc_usable_size((void *)p) < size) broken("usable size below the request", p, size);
     if (zeroed && !all_zero(p, size <= FILL_LIMIT ? size : EDGE)) broken("calloc block not zero", p, size);
-    for (size_t i = 0; i < SLOTS; i++) {
-        const struct block *o = &slots[i];
-        size_t a = size ? size : 1, b = o->size ? o->size : 1;
-        if (o->p && p < o->p + b && o->p < p + a) broken("block overlaps a live block", p, size);
-    }
+    check_no_overlap(p, size);
 }
 
 static void failed(int error, size_t size, size_t alignment) {
@@ -191,6 +221,53 @@ static void free_all_but(size_t keep) {
         if (i != keep) release(&slots[i]);
 }
 
+/* Forgets the blocks of `tier` from number `from_seq` on, once every tier block still shows
+ * its pattern (recycled memory may then be handed out again). */
+static void drop_tier_blocks(unsigned tier, unsigned long from_seq) {
+    size_t kept = 0;
+    for (size_t i = 0; i < tier_block_count; i++) {
+        struct tier_block *t = &tier_blocks[i];
+        verify(&t->b);
+        if (t->tier != tier || t->seq < from_seq) tier_blocks[kept++] = *t;
+    }
+    tier_block_count = kept;
+}
+
+/* Tier operations; `slot` picks the tier. Only allocations of at least one byte are tracked
+ * (a size-0 allocation may share its address with the next one). */
+static void tier_op(enum op op, size_t slot, struct input *in) {
+    unsigned tier = (unsigned)(slot % TIERS);
+    if (!tiers) return;
+    if (op == OP_TIER_RESET) {
+        walloc_tier_reset(tiers, tier);
+        drop_tier_blocks(tier, 0);
+    } else if (op == OP_TIER_MARK) {
+        marks[tier] = walloc_tier_mark(tiers, tier);
+        mark_seq[tier] = tier_seq;
+    } else if (op == OP_TIER_RELEASE) {
+        if (walloc_tier_release(tiers, tier, marks[tier]) == 0) drop_tier_blocks(tier, mark_seq[tier]);
+    } else {
+        size_t size = next_size(in, 1);
+        errno = 0;
+        unsigned char *p = walloc_tier_alloc(tiers, tier, size);
+        if (!p) {
+            failed(errno, size, tier_alignment[tier]);
+            return;
+        }
+        if ((uintptr_t)p % tier_alignment[tier]) broken("tier block misaligned", p, size);
+        /* A size-0 allocation is only a position: at a full chunk's end it may equal the
+         * address of the next span's first block, so it is neither owned nor kept apart. */
+        if (!size) return;
+        if (!walloc_tier_owns(tiers, tier, p)) broken("tier does not own its block", p, size);
+        check_no_overlap(p, size);
+        if (tier_block_count == SLOTS) return;
+        struct tier_block *t = &tier_blocks[tier_block_count++];
+        t->tier = tier;
+        t->seq = tier_seq++;
+        place(&t->b, p, size);
+    }
+}
+
 static void check_heap(void) {
     if (walloc_check() != 0) broken(walloc_last_error(), NULL, 0);
 }
@@ -198,6 +275,13 @@ static void check_heap(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct input in = { data, size };
     walloc_test_reset();
+    tier_block_count = 0;
+    tier_seq = 0;
+    tiers = walloc_tiers_create(256 * KiB, NULL, 0);
+    for (unsigned i = 0; i < TIERS; i++) {
+        marks[i] = walloc_tier_mark(tiers, i);
+        mark_seq[i] = 0;
+    }
     for (unsigned step = 1; in.left; step++) {
         enum op op = (enum op)(next_byte(&in) % OP_COUNT);
         size_t slot = next_byte(&in) % SLOTS;
@@ -213,6 +297,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             grow_refused = 1;
             break;
         }
+        case OP_TIER_ALLOC: case OP_TIER_RESET: case OP_TIER_MARK: case OP_TIER_RELEASE:
+            tier_op(op, slot, &in);
+            break;
         default: {
             size_t request = next_size(&in, op == OP_CALLOC);
             allocate(b, op, request, op == OP_ALIGNED || op == OP_POSIX_MEMALIGN ? next_alignment(&in) : 1);
@@ -221,6 +308,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (step % CHECK_EVERY == 0) check_heap();
     }
     free_all_but(SLOTS);
+    for (unsigned i = 0; i < TIERS; i++) drop_tier_blocks(i, 0);
+    walloc_tiers_destroy(tiers);
     walloc_test_fail_grow_after(SIZE_MAX, 0);
     grow_refused = 0;
     check_heap();
