@@ -23,13 +23,15 @@
  *    (`unreachable` on wasm, abort() natively). Nothing is freed after the report.
  *
  * The secure build (libwalloc-secure.a, the same API) adds checks wasm's lack of an MMU
- * otherwise leaves out, each fatal like the above: an 8-byte canary after every block, checked
- * by free, realloc and walloc_check (`walloc: heap overflow past 0x<block> (canary)`, for any
- * write past malloc_usable_size()); freed memory filled and checked when it is handed out again
- * (`walloc: write after free of 0x<block>`); and a quarantine of the last 64 freed blocks (up to
- * 4 MiB, blocks up to 256 KiB), so a double free is caught after other allocations too. Its
- * differences: malloc_usable_size() is 8 bytes less than the block, walloc_get_stats() counts
- * canaries and quarantined blocks as live, and an allocation that finds memory exhausted first
+ * otherwise leaves out, each fatal like the above: an 8-byte canary after every block, keyed
+ * by a secret and the address, checked by free, realloc and walloc_check, so a write into the
+ * first 8 bytes past malloc_usable_size() is reported (`walloc: heap overflow past 0x<block>
+ * (canary)`); the first 32 bytes of every freed block filled, and checked when a small block
+ * is handed out again or a large one leaves the quarantine (`walloc: write after free of
+ * 0x<block>`); and a quarantine of the last 64 freed blocks (up to 4 MiB, blocks up to
+ * 256 KiB), so a double free is caught after other allocations too. Its differences:
+ * malloc_usable_size() is 8 bytes less than the block, walloc_get_stats() counts canaries and
+ * quarantined blocks as live, and an allocation that finds memory exhausted first
  * empties the quarantine. Tier memory has none of these checks.
  */
 #ifndef WALLOC_H

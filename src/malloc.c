@@ -26,7 +26,7 @@ _Noreturn static void report_bad_pointer(void *ptr, const char *freed_what,
     struct span *s = wl_span_containing(off);
     int freed = s ? s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0
                   : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
-    wl_fatal(freed || wl_secure_held(ptr) ? freed_what : invalid_what, ptr);
+    wl_fatal(freed || (s && wl_secure_held(ptr)) ? freed_what : invalid_what, ptr);
 }
 
 /* The span of the live block `ptr` starts, and its block index when small; anything else is
@@ -66,7 +66,7 @@ static inline void *hand_out(void *p) {
  * it in the quarantine instead and frees the block that leaves it, if any. */
 static inline void retire(void *ptr, struct span *s, int index) {
     if (WL_CANARY_SIZE) {
-        ptr = wl_secure_retire(ptr, usable_size(s), s->kind == SPAN_SMALL);
+        ptr = wl_secure_retire(ptr, usable_size(s));
         if (!ptr) return;
         s = wl_span_containing(wl_off_of(ptr));
         if (s->kind == SPAN_SMALL) index = wl_small_index(s, wl_off_of(ptr));

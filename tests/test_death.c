@@ -387,24 +387,30 @@ static void overflow_seen_by_check(void) {
     walloc_check();
 }
 
-/* The write is found when the block leaves the quarantine. */
+/* Allocates blocks of `size` until one of them is handed out at `p` again. */
+static void reuse(size_t size, const char *p) {
+    for (size_t i = 0; i < 4096 && allocate(size) != p; i++)
+        ;
+}
+
+/* The write is made while the block waits in the quarantine, found when it is handed out. */
 static void write_after_free_small(void) {
     char *p = allocate(64);
     walloc_free(p);
     p[10] = 1;
     expect("write after free", p);
     churn(64, QUARANTINE_SLOTS);
+    reuse(64, p);
 }
 
-/* The write comes after the block left the quarantine: found when it is handed out again. */
+/* The write comes after the block left the quarantine. */
 static void write_after_free_reused(void) {
     char *p = allocate(200);
     walloc_free(p);
     churn(5000, QUARANTINE_SLOTS);
-    p[100] = 1;
+    p[20] = 1;
     expect("write after free", p);
-    for (size_t i = 0; i < 4096; i++)
-        allocate(200);
+    reuse(200, p);
 }
 
 static void write_after_free_large(void) {
@@ -418,7 +424,7 @@ static void write_after_free_large(void) {
 static void write_after_free_seen_by_check(void) {
     char *p = allocate(64);
     walloc_free(p);
-    p[63] = 0;
+    p[31] = 0;
     expect("write after free", p);
     walloc_check();
 }
