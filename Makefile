@@ -62,6 +62,7 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include tests/freestanding/freestanding.mk
 -include fuzz/fuzz.mk
 -include tests/secure.mk
+-include tests/interp-wasi.mk
 
 clean:
 	rm -rf build
