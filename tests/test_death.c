@@ -373,6 +373,16 @@ static void overflow_large_1(void) {
     walloc_free(p);
 }
 
+/* In-band metadata forged from a valid copy: the canary of another block of the same class
+ * does not fit, because canaries are keyed by the address as well as the secret. */
+static void forged_canary(void) {
+    char *p = allocate(48), *q = allocate(48);
+    size_t usable = walloc_malloc_usable_size(p);
+    memcpy(p + usable, q + usable, 8);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
 static void overflow_seen_by_realloc(void) {
     char *p = overflowed(40, 8);
     expect("heap overflow", p);
@@ -510,6 +520,7 @@ static const struct scenario scenarios[] = {
     { "overflow-small-1", overflow_small_1 },
     { "overflow-small-8", overflow_small_8 },
     { "overflow-large-1", overflow_large_1 },
+    { "forged-canary", forged_canary },
     { "overflow-seen-by-realloc", overflow_seen_by_realloc },
     { "overflow-seen-by-check", overflow_seen_by_check },
     { "write-after-free-small", write_after_free_small },
