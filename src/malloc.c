@@ -26,7 +26,8 @@ _Noreturn static void report_bad_pointer(void *ptr, const char *freed_what,
     struct span *s = wl_span_containing(off);
     int freed = s ? s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0
                   : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
-    wl_fatal(freed || (s && wl_secure_held(ptr)) ? freed_what : invalid_what, ptr);
+    if (WL_CANARY_SIZE && s && wl_secure_held(ptr)) freed = 1;
+    wl_fatal(freed ? freed_what : invalid_what, ptr);
 }
 
 /* The span of the live block `ptr` starts, and its block index when small; anything else is
