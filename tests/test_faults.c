@@ -7,7 +7,8 @@
  * exhaustion: an allocation that cannot be served returns NULL with errno = ENOMEM (and only
  * once the allowed grows are used up), walloc_check() stays 0, every block allocated before
  * keeps its contents (a failed realloc leaves its block untouched), and every request that
- * failed succeeds once growth is allowed again.
+ * failed succeeds once growth is allowed again. Tier allocations get the same treatment, with
+ * the pressure callback (tier_round).
  *
  * A heap only grows when its free memory runs out, so each round first fills the free memory
  * with ballast while growth is refused; the workload's grows then start from the first
@@ -218,6 +219,57 @@ static struct round_result run_round(uint64_t seed, size_t steps, size_t allowed
     return result;
 }
 
+/* Tiers under refused growth: the tier allocation that cannot grow calls the pressure
+ * callback once and fails with ENOMEM; nothing is recycled behind the program's back (every
+ * earlier tier block keeps its contents, no tier counts recycled bytes), and the same request
+ * succeeds once growth is allowed again. Swept over the first grows, as for malloc. */
+#define TIER_BLOCKS 2000
+
+static unsigned pressure_calls;
+static unsigned char *tier_blocks[TIER_BLOCKS];
+static size_t tier_sizes[TIER_BLOCKS];
+
+static int count_pressure(walloc_tiers *t, unsigned tier, size_t need, void *arg) {
+    (void)t, (void)tier, (void)need, (void)arg;
+    pressure_calls++;
+    return 0;
+}
+
+static void tier_round(struct rng *rng, size_t allowed) {
+    walloc_tiers *t = walloc_tiers_create(64 * KiB, NULL, 0);
+    if (!CHECK(t != NULL)) return;
+    walloc_tiers_on_pressure(t, count_pressure, NULL);
+    fill_with_ballast();
+    pressure_calls = 0;
+    walloc_test_fail_grow_after(allowed, SIZE_MAX);
+    size_t count = 0, size = 0;
+    unsigned char *p = NULL;
+    while (count < TIER_BLOCKS) {
+        size = 1 * KiB + (size_t)rng_below(rng, 48 * KiB);
+        errno = 0;
+        if (!(p = walloc_tier_alloc(t, WALLOC_TIER_SCENE, size))) break;
+        pattern_fill(p, size, pattern_seed(p, size));
+        tier_blocks[count] = p;
+        tier_sizes[count++] = size;
+    }
+    CHECK(p == NULL && errno == ENOMEM && pressure_calls == 1);
+    size_t spoiled = 0;
+    for (size_t i = 0; i < count; i++)
+        spoiled += !pattern_holds(tier_blocks[i], tier_sizes[i], pattern_seed(tier_blocks[i], tier_sizes[i]));
+    CHECK(spoiled == 0);
+    for (unsigned tier = 0; tier < 3; tier++) {
+        struct walloc_tier_stats stats;
+        walloc_tier_get_stats(t, tier, &stats);
+        CHECK(stats.recycled == 0);
+    }
+    CHECK(walloc_check() == 0);
+    walloc_test_fail_grow_after(SIZE_MAX, 0);
+    CHECK(walloc_tier_alloc(t, WALLOC_TIER_SCENE, size) != NULL);
+    walloc_tiers_destroy(t);
+    drop_ballast();
+    CHECK(walloc_check() == 0);
+}
+
 #if !defined(__wasm__)
 /* The fuzzer starts every input on a fresh heap: after the sweep's hundreds of MiB, a reset
  * heap must look like a new one and work like one. */
@@ -276,6 +328,8 @@ int main(int argc, char **argv) {
     /* The ballast makes each round grow about as often as the first: a sweep whose injections
      * mostly hit nothing would test nothing. */
     CHECK(missed * 4 <= rounds_run);
+    struct rng tier_rng = { seed };
+    for (size_t n = 0; n < 8; n++) tier_round(&tier_rng, n);
     printf("fault sweep: %zu grows unhindered, %zu rounds (%zu refused nothing), %zu grows refused, "
            "%zu requests failed\n", free_run.grows, rounds_run, missed, refusals, failures);
 #if !defined(__wasm__)
