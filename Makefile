@@ -63,6 +63,7 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include fuzz/fuzz.mk
 -include tests/secure.mk
 -include tests/interp-wasi.mk
+-include js/js.mk
 
 clean:
 	rm -rf build

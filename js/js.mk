@@ -1,0 +1,62 @@
+# js.mk - the JavaScript package (js/), its tests, the browser demo and the JS benchmark.
+#
+#   make js/walloc.wasm   the freestanding module walloc.mjs loads (part of `make`)
+#   make test-js          node --test suites of the package (tests/js/*.test.mjs)
+#   make test-browser     the demo in Debian's chromium, driven by playwright-core
+#   make demo-web         serves demo/index.html on http://localhost:8080/demo/
+#   make bench-js         copyIn/copyOut and fill/copy against typed-array and u32 loops
+#                         (part of `make bench`; `make bench-quick` runs it briefly)
+
+WASM_OPT ?= wasm-opt
+
+JS_WASM := js/walloc.wasm
+JS_GLUE_OBJ := build/wasm32/js/glue.o
+
+# The library functions walloc.mjs calls (js/glue.c exports its own with export_name).
+# __stack_pointer is exported so that JavaScript can put the stack back after a trap, which
+# unwinds wasm frames without running their epilogues.
+JS_EXPORTS := walloc_malloc walloc_free walloc_calloc walloc_realloc walloc_malloc_usable_size \
+	walloc_set_limit walloc_check walloc_last_error __stack_pointer
+
+# The memory is always imported (walloc.mjs creates it unless given one), with a fixed initial
+# size that walloc.mjs knows (INITIAL_PAGES): the link fails should static data outgrow it.
+JS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--initial-memory=131072 \
+	$(JS_EXPORTS:%=-Wl,--export=%)
+
+$(JS_GLUE_OBJ): js/glue.c $(HDRS) js/js.mk | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FREE_FLAGS) -Isrc -mmutable-globals -c $< -o $@
+
+$(JS_WASM): $(JS_GLUE_OBJ) $(FREE_LIB)
+	$(CLANG) --target=wasm32 -nostdlib $(JS_LDFLAGS) $^ -o build/wasm32/js/walloc.linked.wasm
+	$(WASM_OPT) -O2 --strip-debug --strip-producers build/wasm32/js/walloc.linked.wasm -o $@
+
+all: $(JS_WASM)
+
+JS_NODE_MODULES := tests/js/node_modules/.package-lock.json
+
+# npm ci only when the lock file is newer than what is installed.
+$(JS_NODE_MODULES): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: test-js test-browser demo-web bench-js bench-js-quick
+test-js: $(JS_WASM)
+	$(NODE) --test tests/js/
+
+test-browser: $(JS_WASM) $(JS_NODE_MODULES) | $(DEPS)
+	command -v chromium >/dev/null || bash scripts/install-deps
+	$(NODE) tests/js/browser.mjs
+
+demo-web: $(JS_WASM)
+	$(NODE) demo/serve.mjs
+
+bench-js: $(JS_WASM)
+	$(NODE) bench/js-copy.mjs
+
+bench-js-quick: $(JS_WASM)
+	$(NODE) bench/js-copy.mjs --quick
+
+test:: test-js test-browser
+bench:: bench-js
+bench-quick:: bench-js-quick

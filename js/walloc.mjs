@@ -1,0 +1,484 @@
+// walloc.mjs - the walloc heap for JavaScript: malloc/free with numeric pointers, checked
+// typed-array views and copies, tiered arenas and an asset cache in the SCENE tier.
+// Runs unchanged in node >= 20 and in browsers; walloc.wasm sits next to this file.
+
+// js.mk links walloc.wasm with --initial-memory=131072: its static data and stack fit in two
+// pages, and a memory handed in must have at least these.
+const INITIAL_PAGES = 2;
+const WASM_PAGE_BYTES = 65536;
+const SLICE_BYTES = 4096;
+const MAX_U32 = 0xffffffff;
+const KIB = 1024;
+
+/** Tier indices of the default layout. */
+export const TIER = Object.freeze({ RENDER: 0, SCENE: 1, ENTITY: 2 });
+const DEFAULT_TIER_NAMES = ['render', 'scene', 'entity'];
+const DEFAULT_TIER_RESERVE = 1024 * KIB;
+const MAX_TIERS = 8;
+
+/** What each byte of memoryMap() says about its 4 KiB slice of linear memory. */
+export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6 });
+
+const hex = (n) => `0x${n.toString(16)}`;
+
+function integer(value, what) {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`walloc: ${what} must be an integer, got ${String(value)}`);
+  }
+  if (value < 0) throw new RangeError(`walloc: ${what} must not be negative, got ${value}`);
+  return value;
+}
+
+function pointer(value, what = 'pointer') {
+  integer(value, what);
+  if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${hex(value)} lies outside 32-bit memory`);
+  return value;
+}
+
+function bytesOf(source) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  throw new TypeError('walloc: copyIn needs an ArrayBuffer or a typed array / DataView');
+}
+
+let defaultModule;
+
+// Compiles walloc.wasm from a URL: read from disk for file: URLs (node), fetched otherwise.
+async function compileFrom(url) {
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`walloc: cannot load ${url}: HTTP ${response.status}`);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+function tierLayout(tiers) {
+  if (tiers === false) return null;
+  const { reserveBytes = DEFAULT_TIER_RESERVE, layout } = tiers ?? {};
+  integer(reserveBytes, 'tiers.reserveBytes');
+  if (layout === undefined) return { reserveBytes, layout: null, names: DEFAULT_TIER_NAMES };
+  if (!Array.isArray(layout) || layout.length === 0 || layout.length > MAX_TIERS) {
+    throw new RangeError(`walloc: tiers.layout must list 1 to ${MAX_TIERS} tiers`);
+  }
+  const checked = layout.map(({ name, share, alignment = 8 }, i) => {
+    if (typeof name !== 'string' || name === '') throw new TypeError(`walloc: tier ${i} needs a name`);
+    return { name, share: integer(share, `tier ${name} share`), alignment: integer(alignment, `tier ${name} alignment`) };
+  });
+  return { reserveBytes, layout: checked, names: checked.map((t) => t.name) };
+}
+
+/**
+ * One walloc heap in its own (or a given) WebAssembly.Memory. Create it with
+ * `await Walloc.instantiate(options)`.
+ */
+export class Walloc {
+  static TIER = TIER;
+  static SLICE = SLICE;
+
+  #exports;
+  #memory;
+  #buffer;
+  #stack;
+  #scratch;
+  #throwOnOOM;
+  #fetch;
+  #growListeners = new Set();
+  #tiers = [];
+  #tierBlocks = new Map();
+  #assets = new Map();
+
+  /** Use Walloc.instantiate(); the constructor is internal. */
+  constructor(instance, memory, { throwOnOOM, fetch: fetcher }) {
+    this.#exports = instance.exports;
+    this.#memory = memory;
+    this.#buffer = memory.buffer;
+    this.#stack = instance.exports.__stack_pointer;
+    this.#scratch = instance.exports.wjs_scratch() >>> 0;
+    this.#throwOnOOM = throwOnOOM;
+    this.#fetch = fetcher;
+  }
+
+  /**
+   * Compiles (once) and instantiates walloc. Options: maxBytes (cap on linear memory),
+   * memory (a WebAssembly.Memory to use instead of a new one), tiers ({ reserveBytes, layout:
+   * [{ name, share, alignment }] } or false), throwOnOOM (default true), module (a
+   * WebAssembly.Module or URL of walloc.wasm), fetch (used by loadAsset).
+   */
+  static async instantiate(options = {}) {
+    const { maxBytes, memory: given, tiers, throwOnOOM = true, module: source, fetch: fetcher } = options;
+    const layout = tierLayout(tiers);
+    let module;
+    if (source instanceof WebAssembly.Module) module = source;
+    else if (source !== undefined) module = await compileFrom(new URL(source, import.meta.url));
+    else module = await (defaultModule ??= compileFrom(new URL('./walloc.wasm', import.meta.url)));
+    let memory = given;
+    if (memory === undefined) memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+    else if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('walloc: memory must be a WebAssembly.Memory');
+    const pages = memory.buffer.byteLength / WASM_PAGE_BYTES;
+    if (pages < INITIAL_PAGES) memory.grow(INITIAL_PAGES - pages);
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const heap = new Walloc(instance, memory, { throwOnOOM, fetch: fetcher ?? ((url) => fetch(url)) });
+    if (maxBytes !== undefined) heap.setLimit(maxBytes);
+    if (layout) heap.#createTiers(layout);
+    return heap;
+  }
+
+  /** The WebAssembly.Memory the heap lives in. */
+  get memory() { return this.#memory; }
+
+  /** The current ArrayBuffer of the memory (replaced whenever memory grows). */
+  get buffer() { return this.#current(); }
+
+  // ---- the malloc family ----
+
+  /** A block of at least `size` bytes; 0 or RangeError when memory runs out. */
+  malloc(size) {
+    integer(size, 'size');
+    const ptr = size > MAX_U32 ? 0 : this.#exports.walloc_malloc(size) >>> 0;
+    return ptr ? this.#grown(ptr) : this.#outOfMemory('malloc', size);
+  }
+
+  /** `count * size` zeroed bytes; 0 or RangeError when memory runs out or the product overflows. */
+  calloc(count, size) {
+    integer(count, 'count');
+    integer(size, 'size');
+    const ptr = count > MAX_U32 || size > MAX_U32 ? 0 : this.#exports.walloc_calloc(count, size) >>> 0;
+    return ptr ? this.#grown(ptr) : this.#outOfMemory('calloc', count * size);
+  }
+
+  /** Resizes a block (may move it); on failure the old block is untouched. */
+  realloc(ptr, size) {
+    this.#notTierBlock(pointer(ptr), 'realloc');
+    integer(size, 'size');
+    if (size > MAX_U32) return this.#outOfMemory('realloc', size);
+    const stack = this.#stack.value;
+    let moved;
+    try {
+      moved = this.#exports.walloc_realloc(ptr, size) >>> 0;
+    } catch (error) {
+      throw this.#trapped(error, stack);
+    }
+    return moved ? this.#grown(moved) : this.#outOfMemory('realloc', size);
+  }
+
+  /** Frees a block; free(0) does nothing. A double or invalid free throws walloc's message. */
+  free(ptr) {
+    this.#notTierBlock(pointer(ptr), 'free');
+    const stack = this.#stack.value;
+    try {
+      this.#exports.walloc_free(ptr);
+    } catch (error) {
+      throw this.#trapped(error, stack);
+    }
+  }
+
+  /** The usable size of a live malloc block (0 for 0); throws for anything else. */
+  usableSize(ptr) {
+    pointer(ptr);
+    const stack = this.#stack.value;
+    try {
+      return this.#exports.walloc_malloc_usable_size(ptr) >>> 0;
+    } catch (error) {
+      throw this.#trapped(error, stack);
+    }
+  }
+
+  /** Caps linear memory at `bytes` (rounded down to 64 KiB); returns the previous cap. */
+  setLimit(bytes) {
+    integer(bytes, 'maxBytes');
+    return this.#exports.walloc_set_limit(Math.min(bytes, MAX_U32)) >>> 0;
+  }
+
+  /** Walks the whole heap; throws an Error with walloc's message when it is inconsistent. */
+  check() {
+    if (this.#exports.walloc_check() !== 0) throw new Error(this.#takeLastError());
+  }
+
+  /** Calls `listener({ buffer, bytes })` after memory grows; returns a function that unsubscribes. */
+  onGrow(listener) {
+    if (typeof listener !== 'function') throw new TypeError('walloc: onGrow needs a function');
+    this.#growListeners.add(listener);
+    return () => this.#growListeners.delete(listener);
+  }
+
+  // ---- views and copies, checked against the block ----
+
+  /**
+   * A `Ctor` (default Uint8Array) of `length` elements over the block at `ptr`, on the current
+   * buffer. Valid until memory grows or the block is freed or recycled.
+   */
+  view(ptr, length, Ctor = Uint8Array) {
+    if (typeof Ctor?.BYTES_PER_ELEMENT !== 'number') throw new TypeError('walloc: view needs a typed array constructor');
+    this.#checkRange(pointer(ptr), integer(length, 'length') * Ctor.BYTES_PER_ELEMENT, 'view');
+    return new Ctor(this.#current(), ptr, length);
+  }
+
+  /** Copies `source` (ArrayBuffer or view) to the start of the block at `ptr`. */
+  copyIn(ptr, source) {
+    const bytes = bytesOf(source);
+    this.#checkRange(pointer(ptr), bytes.length, 'copyIn');
+    new Uint8Array(this.#current(), ptr, bytes.length).set(bytes);
+  }
+
+  /** A copy (not a view) of the first `length` bytes of the block at `ptr`. */
+  copyOut(ptr, length) {
+    this.#checkRange(pointer(ptr), integer(length, 'length'), 'copyOut');
+    return new Uint8Array(this.#current(), ptr, length).slice();
+  }
+
+  /** Sets the first `n` bytes of the block at `ptr` to `byte` (one memory.fill). */
+  fill(ptr, byte, n) {
+    integer(byte, 'byte');
+    if (byte > 255) throw new RangeError(`walloc: fill byte must be 0..255, got ${byte}`);
+    this.#checkRange(pointer(ptr), integer(n, 'length'), 'fill');
+    this.#exports.wjs_fill(ptr, byte, n);
+  }
+
+  /** Copies `n` bytes from the block at `src` to the block at `dst` (one memory.copy). */
+  copy(dst, src, n) {
+    integer(n, 'length');
+    this.#checkRange(pointer(dst, 'destination'), n, 'copy');
+    this.#checkRange(pointer(src, 'source'), n, 'copy');
+    this.#exports.wjs_copy(dst, src, n);
+  }
+
+  // ---- tiered arenas ----
+
+  /** Bump-allocates `size` bytes in a tier (index or Walloc.TIER value); 0 or RangeError when full. */
+  tierAlloc(tier, size) {
+    const index = this.#tierIndex(tier);
+    integer(size, 'size');
+    const ptr = size > MAX_U32 ? 0 : this.#exports.wjs_tier_alloc(index, size) >>> 0;
+    if (!ptr) return this.#outOfMemory(`tierAlloc(${this.#tiers[index].name})`, size);
+    const [end, start] = this.#words(2);
+    const block = { ptr, size, start, end, asset: null };
+    this.#tiers[index].blocks.push(block);
+    this.#tierBlocks.set(ptr, block);
+    return this.#grown(ptr);
+  }
+
+  /** Recycles everything in a tier, in O(1). */
+  tierReset(tier) {
+    const index = this.#tierIndex(tier);
+    this.#exports.wjs_tier_reset(index);
+    this.#dropTierBlocks(index, -1);
+  }
+
+  /** Keeps the first `keep` bytes of a tier exactly as they are and recycles the rest. */
+  tierCompact(tier, keep) {
+    const index = this.#tierIndex(tier);
+    integer(keep, 'keep');
+    if (keep > MAX_U32 || this.#exports.wjs_tier_compact(index, keep) !== 0) {
+      const { used } = this.#tierStats(index);
+      throw new RangeError(`walloc: tierCompact(${this.#tiers[index].name}, ${keep}): the tier holds only ${used} bytes`);
+    }
+    this.#dropTierBlocks(index, keep);
+  }
+
+  /** A mark of the tier's current top, for tierRelease. */
+  tierMark(tier) {
+    const index = this.#tierIndex(tier);
+    this.#exports.wjs_tier_mark(index);
+    const [offset, generation] = this.#words(2);
+    return Object.freeze({ tier: index, offset, generation });
+  }
+
+  /** Recycles everything allocated in the mark's tier after the mark; a stale mark throws. */
+  tierRelease(mark) {
+    const index = this.#tierIndex(mark?.tier);
+    const { offset, generation } = mark;
+    if (this.#exports.wjs_tier_release(index, offset, generation) !== 0) {
+      throw new Error(`walloc: tierRelease(${this.#tiers[index].name}): stale mark at offset ${offset}`);
+    }
+    this.#dropTierBlocks(index, offset);
+  }
+
+  // ---- the asset cache, in the SCENE tier ----
+
+  /** Fetches `url` into the SCENE tier once; resolves to a Uint8Array view of it. */
+  async loadAsset(url) {
+    const key = String(url);
+    if (!this.#assets.has(key)) {
+      const response = await this.#fetch(key);
+      if (!response.ok) throw new Error(`walloc: loading asset ${key} failed: HTTP ${response.status}`);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (!this.#assets.has(key)) this.#storeAsset(key, bytes);
+    }
+    return this.getAsset(key);
+  }
+
+  /** A fresh Uint8Array view of a loaded asset; an unknown url throws. */
+  getAsset(url) {
+    const block = this.#assets.get(String(url));
+    if (!block) throw new Error(`walloc: no asset ${String(url)} in the cache`);
+    return new Uint8Array(this.#current(), block.ptr, block.size);
+  }
+
+  /** The urls of the cached assets, oldest first. */
+  assets() { return [...this.#assets.keys()]; }
+
+  /**
+   * Drops an asset: the SCENE tier is compacted back to where it began and the assets loaded
+   * after it move down. Returns { url: view } for every asset that moved; earlier views of them
+   * are stale. Throws when non-asset SCENE blocks lie after it (they would be recycled).
+   */
+  evictAsset(url) {
+    const key = String(url);
+    const block = this.#assets.get(key);
+    if (!block) throw new Error(`walloc: no asset ${key} in the cache`);
+    const scene = this.#tiers[TIER.SCENE];
+    const later = scene.blocks.slice(scene.blocks.indexOf(block) + 1);
+    const blocker = later.find((b) => b.asset === null);
+    if (blocker) throw new Error(`walloc: evictAsset(${key}): SCENE block ${hex(blocker.ptr)} allocated after it would be recycled`);
+    const survivors = later.map((b) => [b.asset, this.copyOut(b.ptr, b.size)]);
+    this.tierCompact(TIER.SCENE, block.start);
+    for (const [name, bytes] of survivors) this.#storeAsset(name, bytes);
+    return Object.fromEntries(survivors.map(([name]) => [name, this.getAsset(name)]));
+  }
+
+  // ---- statistics ----
+
+  /** Heap counters (tierBytes: pages held by tiers) and, per tier, { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. */
+  stats() {
+    this.#exports.wjs_stats();
+    const w = this.#words(10);
+    return {
+      heapBytes: w[0], liveBytes: w[1], peakLiveBytes: w[2], freeBytes: w[3], metaBytes: w[4],
+      allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes: w[8], pages: w[8] / WASM_PAGE_BYTES, tierBytes: w[9],
+      tiers: this.#tiers.map((tier, index) => this.#tierStats(index)),
+    };
+  }
+
+  /** One byte per 4 KiB slice of linear memory, a Walloc.SLICE code: who owns that slice. */
+  memoryMap() {
+    const slices = this.#current().byteLength / SLICE_BYTES;
+    const out = new Uint8Array(slices);
+    const chunk = this.#exports.wjs_map_capacity() >>> 0;
+    for (let first = 0; first < slices; first += chunk) {
+      const count = Math.min(chunk, slices - first);
+      const at = this.#exports.wjs_memory_map(first, count) >>> 0;
+      out.set(new Uint8Array(this.#current(), at, count), first);
+    }
+    return out;
+  }
+
+  // ---- internals ----
+
+  #words(count) { return new Uint32Array(this.#current(), this.#scratch, count); }
+
+  // For calls that trap on a bad pointer. The trap unwinds wasm frames without their
+  // epilogues, so the stack pointer taken before the call is put back; walloc reports before it
+  // changes any state, so the heap stays usable after the Error.
+  #trapped(error, stack) {
+    if (!(error instanceof WebAssembly.RuntimeError)) return error;
+    this.#stack.value = stack;
+    return new Error(this.#takeLastError() || `walloc: trap: ${error.message}`, { cause: error });
+  }
+
+  #takeLastError() {
+    const at = this.#exports.walloc_last_error() >>> 0;
+    const bytes = new Uint8Array(this.#current());
+    const end = bytes.indexOf(0, at);
+    const message = new TextDecoder().decode(bytes.subarray(at, end));
+    bytes[at] = 0;
+    return message;
+  }
+
+  #outOfMemory(what, size) {
+    if (!this.#throwOnOOM) return 0;
+    const { memoryBytes } = this.stats();
+    throw new RangeError(`walloc: out of memory (${what} of ${size} bytes, linear memory ${memoryBytes} bytes)`);
+  }
+
+  // Called after every successful allocation: tells onGrow listeners when the buffer changed.
+  #grown(ptr) {
+    const buffer = this.#memory.buffer;
+    if (buffer !== this.#buffer) {
+      this.#buffer = buffer;
+      for (const listener of this.#growListeners) listener({ buffer, bytes: buffer.byteLength });
+    }
+    return ptr;
+  }
+
+  // The buffer as of the last allocation; a detached one (a shared memory grown from outside)
+  // is replaced, with the onGrow listeners told. Cheaper than reading memory.buffer each time.
+  #current() {
+    if (this.#buffer.byteLength === 0) this.#grown(0);
+    return this.#buffer;
+  }
+
+  #createTiers({ reserveBytes, layout, names }) {
+    const strings = [];
+    if (layout) {
+      layout.forEach(({ name, share, alignment }, i) => {
+        const encoded = new TextEncoder().encode(`${name}\0`);
+        const at = this.malloc(encoded.length);
+        this.copyIn(at, encoded);
+        strings.push(at);
+        this.#exports.wjs_tier_config(i, at, share, alignment);
+      });
+    }
+    if (!this.#exports.wjs_tiers_create(Math.min(reserveBytes, MAX_U32), layout ? layout.length : 0)) {
+      strings.forEach((at) => this.free(at));
+      throw new RangeError(`walloc: cannot create tiers (reserve ${reserveBytes} bytes, shares must sum to 100 or less, alignments be powers of two)`);
+    }
+    this.#tiers = names.map((name) => ({ name, blocks: [] }));
+    this.#grown(0);
+  }
+
+  #tierIndex(tier) {
+    integer(tier, 'tier');
+    if (tier >= this.#tiers.length) throw new RangeError(`walloc: no tier ${tier} (the heap has ${this.#tiers.length})`);
+    return tier;
+  }
+
+  #tierStats(index) {
+    this.#exports.wjs_tier_stats(index);
+    const w = this.#words(7);
+    return {
+      name: this.#tiers[index].name, used: w[0], capacity: w[1], highWater: w[2],
+      totalAllocated: w[3], recycled: w[4], chunks: w[5], resets: w[6],
+    };
+  }
+
+  // Forgets the blocks of a tier that end past `keep` (their memory was recycled), newest first.
+  #dropTierBlocks(index, keep) {
+    const { blocks } = this.#tiers[index];
+    while (blocks.length > 0 && blocks[blocks.length - 1].end > keep) {
+      const block = blocks.pop();
+      if (this.#tierBlocks.get(block.ptr) === block) this.#tierBlocks.delete(block.ptr);
+      if (block.asset !== null) this.#assets.delete(block.asset);
+    }
+  }
+
+  #storeAsset(key, bytes) {
+    const ptr = this.tierAlloc(TIER.SCENE, bytes.length);
+    if (ptr === 0) throw new RangeError(`walloc: out of memory (asset ${key}, ${bytes.length} bytes)`);
+    const block = this.#tierBlocks.get(ptr);
+    new Uint8Array(this.#current(), ptr, bytes.length).set(bytes);
+    block.asset = key;
+    this.#assets.set(key, block);
+  }
+
+  #blockSize(ptr) {
+    const block = this.#tierBlocks.get(ptr);
+    return block ? block.size : this.usableSize(ptr);
+  }
+
+  #checkRange(ptr, bytes, what) {
+    if (ptr === 0) throw new RangeError(`walloc: ${what} of the null pointer`);
+    const size = this.#blockSize(ptr);
+    if (bytes > size) {
+      throw new RangeError(`walloc: ${what} of ${bytes} bytes exceeds the ${size} usable bytes of the block at ${hex(ptr)}`);
+    }
+  }
+
+  #notTierBlock(ptr, what) {
+    if (this.#tierBlocks.has(ptr)) throw new Error(`walloc: ${what} of tier block ${hex(ptr)} (tiers are recycled whole)`);
+  }
+}
+
+export default Walloc;

@@ -1,0 +1,67 @@
+// The demo in Debian's chromium, driven by playwright-core (no browser download): serves it on
+// localhost, runs the simulation twice and stops a third run half-way, then fails on any
+// [FAIL] line, console error or page error. Saves a screenshot to build/js/demo.png.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '../../demo/serve.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = new URL('../../build/js/demo.png', import.meta.url);
+const SUMMARY = /^Summary: (\d+) passed, (\d+) failed$/m;
+const RUN_TIMEOUT_MS = 120000;
+
+const problems = [];
+const { server, url } = await serve(0);
+const profile = mkdtempSync(join(tmpdir(), 'walloc-chromium-'));
+const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: { width: 1200, height: 1000 } });
+
+async function runOnce(page, round) {
+  await page.click('#start');
+  await page.waitForFunction((pattern) => new RegExp(pattern, 'm').test(document.getElementById('console').innerText),
+    SUMMARY.source, { timeout: RUN_TIMEOUT_MS });
+  const text = await page.innerText('#console');
+  const [, passed, failed] = text.match(SUMMARY);
+  for (const line of text.split('\n').filter((l) => l.startsWith('[FAIL]'))) problems.push(`run ${round}: ${line}`);
+  if (Number(failed) !== 0 || Number(passed) < 14) problems.push(`run ${round}: ${text.match(SUMMARY)[0]}`);
+  console.log(`run ${round}: ${text.match(SUMMARY)[0]}`);
+}
+
+try {
+  const page = await browser.newPage();
+  page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  await page.goto(`${url}/demo/`);
+  await runOnce(page, 1);
+  mkdirSync(new URL('.', SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
+  await runOnce(page, 2);
+
+  await page.click('#start');
+  await page.waitForFunction(() => /^frame (\d+)$/.test(document.getElementById('status').textContent) &&
+    Number(document.getElementById('status').textContent.slice(6)) >= 30, null, { timeout: RUN_TIMEOUT_MS });
+  await page.click('#stop');
+  const status = await page.textContent('#status');
+  await page.waitForTimeout(300);
+  const after = await page.textContent('#status');
+  if (!/^stopped at frame \d+$/.test(status) || after !== status) problems.push(`stop: status "${status}" then "${after}"`);
+  if (await page.isDisabled('#start')) problems.push('stop: Start is still disabled');
+  console.log(`run 3: ${status}`);
+} finally {
+  await browser.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+if (problems.length > 0) {
+  console.error(`browser test failed:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`browser test passed; screenshot ${SCREENSHOT.pathname}`);
