@@ -5,9 +5,9 @@
  *  - a canary: the 8 bytes after each block's usable size hold a value keyed by a secret and
  *    the block's address. free, realloc and walloc_check compare it, so an overflow of even
  *    one byte past malloc_usable_size() is reported (`heap overflow past 0x<block> (canary)`).
- *  - the first 32 bytes of a freed block are filled with WL_FREED_BYTE; a small block handed
- *    out again must still hold them (or still be zero, never used), and so must a block
- *    leaving the quarantine: a write after free is reported.
+ *  - the first 32 bytes of a freed block are filled with WL_FREED_BYTE, and must still hold
+ *    them when a small block is handed out again (or still be zero, never used) and when a
+ *    large one leaves the quarantine, or walloc_check looks: a write after free is reported.
  *  - a quarantine of recently freed blocks delays their reuse, so a double free or a use of a
  *    freed pointer is caught even after other allocations.
  *  - the secret comes from WASI random_get, from getentropy natively, or from walloc_seed().
