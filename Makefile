@@ -19,6 +19,8 @@ WASI_LIB   := build/wasm32-wasi/libwalloc.a
 FREE_LIB   := build/wasm32/libwalloc.a
 NATIVE_LIB := build/native/libwalloc.a
 SAN_LIB    := build/native-san/libwalloc.a
+# The secure build (src/secure.h): the same sources with -DWALLOC_SECURE.
+SECURE_LIBS := $(patsubst %.a,%-secure.a,$(WASI_LIB) $(FREE_LIB) $(NATIVE_LIB) $(SAN_LIB))
 
 # Tools come from scripts/install-deps, which runs only when one is missing.
 TOOLS_OK := $(shell command -v $(CLANG) >/dev/null && command -v wasm-ld >/dev/null && \
@@ -30,29 +32,36 @@ DEPS := deps
 endif
 
 .PHONY: all deps test demo bench bench-quick clean
-all: $(WASI_LIB) $(FREE_LIB) $(NATIVE_LIB) $(SAN_LIB)
+all: $(WASI_LIB) $(FREE_LIB) $(NATIVE_LIB) $(SAN_LIB) $(SECURE_LIBS)
 
 deps:
 	bash scripts/install-deps
 
+# $(1): directory of the objects, $(2): compile command, $(3): the library.
 define lib_rule
 $(1)/%.o: src/%.c $(HDRS) | $(DEPS)
 	@mkdir -p $$(@D)
 	$(2) -c $$< -o $$@
-$(1)/libwalloc.a: $(patsubst src/%.c,$(1)/%.o,$(SRCS))
+$(3): $(patsubst src/%.c,$(1)/%.o,$(SRCS))
 	rm -f $$@
 	$(AR) rcs $$@ $$^
 endef
-$(eval $(call lib_rule,build/wasm32-wasi,$(CLANG) $(WASI_FLAGS)))
-$(eval $(call lib_rule,build/wasm32,$(CLANG) $(FREE_FLAGS)))
-$(eval $(call lib_rule,build/native,$(CC_NATIVE) $(NATIVE_FLAGS)))
-$(eval $(call lib_rule,build/native-san,$(CC_NATIVE) $(SAN_FLAGS)))
+PLATFORMS := wasm32-wasi wasm32 native native-san
+COMPILE_wasm32-wasi := $(CLANG) $(WASI_FLAGS)
+COMPILE_wasm32      := $(CLANG) $(FREE_FLAGS)
+COMPILE_native      := $(CC_NATIVE) $(NATIVE_FLAGS)
+COMPILE_native-san  := $(CC_NATIVE) $(SAN_FLAGS)
+$(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p),$(COMPILE_$(p)),build/$(p)/libwalloc.a)))
+$(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)) -DWALLOC_SECURE,\
+	build/$(p)/libwalloc-secure.a)))
 
 -include tests/tests.mk
 -include bench/bench.mk
 -include bench/tiers.mk
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
+-include fuzz/fuzz.mk
+-include tests/secure.mk
 -include tests/interp-wasi.mk
 -include js/js.mk
 

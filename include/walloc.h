@@ -21,6 +21,18 @@
  *    pointer) is fatal: one line `walloc: <what> of 0x<ptr>` goes to stderr (in the
  *    freestanding build it is kept for walloc_last_error()), then the program traps
  *    (`unreachable` on wasm, abort() natively). Nothing is freed after the report.
+ *
+ * The secure build (libwalloc-secure.a, the same API) adds checks wasm's lack of an MMU
+ * otherwise leaves out, each fatal like the above: an 8-byte canary after every block, keyed
+ * by a secret and the address, checked by free, realloc and walloc_check, so a write into the
+ * first 8 bytes past malloc_usable_size() is reported (`walloc: heap overflow past 0x<block>
+ * (canary)`); the first 32 bytes of every freed block filled, and checked when a small block
+ * is handed out again or a large one leaves the quarantine (`walloc: write after free of
+ * 0x<block>`); and a quarantine of the last 64 freed blocks (up to 4 MiB, blocks up to
+ * 256 KiB), so a double free is caught after other allocations too. Its differences:
+ * malloc_usable_size() is 8 bytes less than the block, walloc_get_stats() counts canaries and
+ * quarantined blocks as live, and an allocation that finds memory exhausted first
+ * empties the quarantine. Tier memory has none of these checks.
  */
 #ifndef WALLOC_H
 #define WALLOC_H
@@ -81,6 +93,14 @@ size_t walloc_malloc_usable_size(void *ptr);
  * default is 4 GiB, i.e. whatever the engine allows. A cap below the memory already in use
  * stops further growth; nothing is given back. */
 size_t walloc_set_limit(size_t bytes);
+
+/* Seeds the secret of the secure build (libwalloc-secure.a), which keys its canaries; the
+ * default build ignores it and returns 0. The secret comes from WASI random_get on wasm32-wasi
+ * (where libc allocates before main, so this call always comes too late there) and from
+ * getentropy natively; the freestanding build has no source of randomness, so its host should
+ * call this with 64 random bits before the first allocation. Returns 0, or -1 when the heap is
+ * already in use (its canaries are keyed with the old secret, so nothing changes). O(1). */
+int walloc_seed(unsigned long long seed);
 
 /* What the heap is made of: heap_bytes = the small spans (live blocks, free blocks, tail waste)
  * + live large blocks + free pages + meta_bytes + tier_bytes. Tier memory is counted only in
@@ -252,6 +272,26 @@ void walloc_tier_get_stats(const walloc_tiers *t, unsigned tier, struct walloc_t
  * again. cb == NULL removes it. It must not destroy `t`. Cost: O(1). A NULL `t` does nothing
  * but set errno = EINVAL. */
 void walloc_tiers_on_pressure(walloc_tiers *t, int (*cb)(walloc_tiers *, unsigned tier, size_t need, void *arg), void *arg);
+
+/* ---- Testing hooks. For test suites only: a program in production never calls these. ---- */
+
+/* Fault injection: the next `allowed` calls walloc makes to memory.grow go to the engine as
+ * usual, the `refused` calls after them fail as if the engine had refused (SIZE_MAX: every
+ * call, until this function is called again), and later calls go to the engine again. So
+ * (n, 1) fails only the (n+1)th call, (n, SIZE_MAX) every call from the (n+1)th on, and
+ * (SIZE_MAX, 0) turns the injection off, which is the initial state. A refused grow is
+ * handled like real exhaustion: the allocation returns NULL with errno = ENOMEM and the heap
+ * stays consistent. Returns how many calls the previous setting refused. O(1); the check costs
+ * one comparison per memory.grow, so the hook is present in every build. */
+size_t walloc_test_fail_grow_after(size_t allowed, size_t refused);
+
+#if !defined(__wasm__)
+/* Native build only: forgets the whole heap, as if the program had just started. Every block
+ * becomes invalid and the emulated memory is given back; the next call reserves it anew. For
+ * a fuzzer, so that each input runs on a fresh heap and a crash reproduces from its input
+ * alone. Cost: one munmap. (wasm memory cannot shrink, so the wasm builds have no such hook.) */
+void walloc_test_reset(void);
+#endif
 
 #if defined(__wasm__)
 void *malloc(size_t size);

@@ -1,9 +1,12 @@
-/* malloc.c - the public malloc family: picks small or large, checks pointers, reports misuse. */
+/* malloc.c - the public malloc family: picks small or large, checks pointers, reports misuse.
+ * The secure build's checks (secure.h) enter through hand_out, retire, out_of_memory and the
+ * quarantine test in live_block; in the default build they compile to nothing. */
 #include "walloc.h"
 #include "large.h"
 #include "pages.h"
 #include "platform.h"
 #include "report.h"
+#include "secure.h"
 #include "small.h"
 
 /* Whether `off` is the start of a live block of in-use span `s` (NULL when the map has none);
@@ -23,16 +26,18 @@ _Noreturn static void report_bad_pointer(void *ptr, const char *freed_what,
     struct span *s = wl_span_containing(off);
     int freed = s ? s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0
                   : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
+    if (WL_CANARY_SIZE && s && wl_secure_held(ptr)) freed = 1;
     wl_fatal(freed ? freed_what : invalid_what, ptr);
 }
 
 /* The span of the live block `ptr` starts, and its block index when small; anything else is
- * reported and the program stops. */
+ * reported and the program stops. A block in the secure build's quarantine is freed, though
+ * its span still counts it in use. */
 static inline struct span *live_block(void *ptr, int *index, const char *freed_what,
                                       const char *invalid_what) {
     wl_off off = wl_off_of(ptr);
     struct span *s = wl_span_containing(off);
-    if (__builtin_expect(!starts_live_block(s, off, index), 0))
+    if (__builtin_expect(!starts_live_block(s, off, index) || wl_secure_held(ptr), 0))
         report_bad_pointer(ptr, freed_what, invalid_what);
     return s;
 }
@@ -42,36 +47,85 @@ static inline void release_block(struct span *s, int index) {
     else wl_large_free(s);
 }
 
+/* What the program may use of a block: the secure build keeps its last bytes for the canary. */
+static size_t usable_size(const struct span *s) {
+    size_t bytes = s->kind == SPAN_SMALL ? wl_classes[s->size_class].size : (size_t)s->count << WL_SLICE_SHIFT;
+    return bytes - WL_CANARY_SIZE;
+}
+
+/* A block on its way to the program: the secure build checks a reused small block for writes
+ * after free and sets its canary. */
+static inline void *hand_out(void *p) {
+    if (WL_CANARY_SIZE) {
+        struct span *s = wl_span_containing(wl_off_of(p));
+        wl_secure_handout(p, usable_size(s), s->kind == SPAN_SMALL);
+    }
+    return p;
+}
+
+/* Frees the live block `ptr` (of span `s`, index `index` when small). The secure build queues
+ * it in the quarantine instead and frees the block that leaves it, if any. */
+static inline void retire(void *ptr, struct span *s, int index) {
+    if (WL_CANARY_SIZE) {
+        ptr = wl_secure_retire(ptr, usable_size(s));
+        if (!ptr) return;
+        s = wl_span_containing(wl_off_of(ptr));
+        if (s->kind == SPAN_SMALL) index = wl_small_index(s, wl_off_of(ptr));
+    }
+    release_block(s, index);
+}
+
+static void *allocate(size_t size, size_t alignment, int clear);
+
+/* A request memory could not serve. What the secure build's quarantine holds is freed for
+ * real and the request tried once more; otherwise it fails with ENOMEM. */
+static void *out_of_memory(size_t size, size_t alignment, int clear) {
+    int flushed = 0;
+    for (void *p; (p = wl_secure_flush_one()) != NULL; flushed = 1) {
+        int index = 0;
+        struct span *s = wl_span_containing(wl_off_of(p));
+        if (s->kind == SPAN_SMALL) index = wl_small_index(s, wl_off_of(p));
+        release_block(s, index);
+    }
+    if (flushed) return allocate(size, alignment, clear);
+    wl_platform_set_errno(WL_ENOMEM);
+    return NULL;
+}
+
 /* A block of `size` bytes at `alignment` (a power of two); zero-filled when `clear`. malloc
  * has its own shorter path: no alignment search, no clearing. */
 static void *allocate(size_t size, size_t alignment, int clear) {
     void *p;
-    if (size <= WL_SMALL_MAX && alignment <= WL_SLICE_SIZE) {
+    size_t need = wl_secure_size(size);
+    if (need <= WL_SMALL_MAX && alignment <= WL_SLICE_SIZE) {
         /* Blocks start at multiples of their size from a slice boundary, so a class whose size
          * is a multiple of the alignment yields aligned blocks; powers of two always qualify. */
-        unsigned cls = wl_class_of(size > alignment ? size : alignment);
+        unsigned cls = wl_class_of(need > alignment ? need : alignment);
         while (wl_classes[cls].size % alignment) cls++;
         p = wl_small_alloc(cls);
     } else {
-        p = wl_large_alloc(size, alignment);
+        p = wl_large_alloc(need, alignment);
     }
-    if (__builtin_expect(!p, 0)) wl_platform_set_errno(WL_ENOMEM);
-    else if (clear && !wl_span_containing(wl_off_of(p))->zeroed) __builtin_memset(p, 0, size);
+    if (__builtin_expect(!p, 0)) return out_of_memory(size, alignment, clear);
+    p = hand_out(p);
+    if (clear && !wl_span_containing(wl_off_of(p))->zeroed) __builtin_memset(p, 0, size);
     return p;
 }
 
 void *walloc_malloc(size_t size) {
     void *p;
-    if (size <= WL_SMALL_MAX) p = wl_small_alloc(wl_class_of(size));
-    else p = wl_large_alloc(size, 1);
-    if (!p) wl_platform_set_errno(WL_ENOMEM);
-    return p;
+    size_t need = wl_secure_size(size);
+    if (need <= WL_SMALL_MAX) p = wl_small_alloc(wl_class_of(need));
+    else p = wl_large_alloc(need, 1);
+    if (__builtin_expect(!p, 0)) return out_of_memory(size, 1, 0);
+    return hand_out(p);
 }
 
 void walloc_free(void *ptr) {
     if (!ptr) return;
     int index;
-    release_block(live_block(ptr, &index, "double free", "invalid free"), index);
+    struct span *s = live_block(ptr, &index, "double free", "invalid free");
+    retire(ptr, s, index);
 }
 
 void *walloc_calloc(size_t count, size_t size) {
@@ -103,10 +157,6 @@ int walloc_posix_memalign(void **out, size_t alignment, size_t size) {
     return 0;
 }
 
-static size_t usable_size(const struct span *s) {
-    return s->kind == SPAN_SMALL ? wl_classes[s->size_class].size : (size_t)s->count << WL_SLICE_SHIFT;
-}
-
 size_t walloc_malloc_usable_size(void *ptr) {
     if (!ptr) return 0;
     int index;
@@ -119,16 +169,18 @@ void *walloc_realloc(void *ptr, size_t size) {
     int index;
     struct span *s = live_block(ptr, &index, "realloc after free", "invalid realloc");
     size_t usable = usable_size(s);
+    wl_secure_check_canary(ptr, usable);
     if (s->kind == SPAN_SMALL) {
         /* Stay while the block is no more than twice what is asked. */
         if (size <= usable && size >= usable / 2) return ptr;
-    } else if (size > WL_SMALL_MAX && wl_large_resize(s, size)) {
+    } else if (size > WL_SMALL_MAX && wl_large_resize(s, wl_secure_size(size))) {
+        wl_secure_handout(ptr, usable_size(s), 0);
         return ptr;
     }
     void *moved = walloc_malloc(size);
     if (!moved) return NULL;
     __builtin_memcpy(moved, ptr, size < usable ? size : usable);
-    release_block(s, index);
+    retire(ptr, s, index);
     return moved;
 }
 

@@ -14,8 +14,10 @@
  * If something other than walloc grows memory (a host in the freestanding build), the pages it
  * took are simply never mapped: they are not ours, and a free of a pointer into them is invalid.
  */
+#include "walloc.h"
 #include "pages.h"
 #include "platform.h"
+#include "secure.h"
 #include "small.h"
 
 #define WL_DESCRIPTOR_RESERVE 3
@@ -269,13 +271,18 @@ static int grow_pages(uint32_t pages) {
 
 struct span *wl_top_free_span(void) { return free_span_ending(end_slice()); }
 
-/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. A
- * second round is there for memory that something else grew in between (not contiguous). */
+/* Grows memory until the free span at the top holds `count` slices; returns it or NULL. More
+ * rounds are there for memory that something else grew in between (not contiguous) and for
+ * meta slices placed in front of the new memory. */
 static struct span *grow(uint32_t count) {
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < 3; round++) {
         struct span *top = wl_top_free_span();
         uint32_t have = top ? top->count : 0;
         if (have >= count) return top;
+        /* A growth counts on the free span at the top. When meta slices (a moved map) took the
+         * front of the new memory, that span is cut off from it; a second growth by the
+         * difference can be cut off again, so the last round asks for the whole run. */
+        if (round == 2) have = 0;
         uint64_t missing = (uint64_t)(count - have) << WL_SLICE_SHIFT;
         uint64_t pages = (missing + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
         if (pages > WL_MAX_MEMORY / WL_WASM_PAGE_SIZE || !grow_pages((uint32_t)pages)) return NULL;
@@ -317,9 +324,21 @@ int wl_heap_init(void) {
         wl_heap.map_entries = 0;
     }
     wl_classes_init();
+    wl_secure_init();
     wl_heap.ready = 1;
     return reserve_descriptors();
 }
+
+#if !defined(__wasm__)
+/* The heap's whole state is wl_heap and the class table: with both cleared, the next call
+ * sets the heap up as on first use. */
+void walloc_test_reset(void) {
+    if (wl_heap.ready) wl_platform_release();
+    wl_heap = (struct heap){ 0 };
+    wl_classes_init();
+    wl_secure_forget();
+}
+#endif
 
 /* Cuts `count` slices at `at` out of free span `f`; the pieces before and after stay free. */
 static struct span *carve(struct span *f, uint32_t at, uint32_t count, enum span_kind kind) {

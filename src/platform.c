@@ -1,4 +1,6 @@
-/* platform.c - linear memory, errno and the error channel for each platform. */
+/* platform.c - linear memory, errno and the error channel for each platform, and the fault
+ * injection hook that makes memory.grow fail on demand. */
+#include "walloc.h"
 #include "platform.h"
 
 wl_off wl_memory_base;
@@ -14,7 +16,7 @@ wl_off wl_platform_init(void) {
 
 uint32_t wl_platform_memory_pages(void) { return (uint32_t)__builtin_wasm_memory_size(0); }
 
-int64_t wl_platform_grow(uint32_t pages) {
+static int64_t engine_grow(uint32_t pages) {
     size_t old = __builtin_wasm_memory_grow(0, pages);
     return old == (size_t)-1 ? -1 : (int64_t)old;
 }
@@ -49,29 +51,16 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 #define NATIVE_INITIAL_PAGES 2u
 
 static uint32_t native_pages;
+static void *native_region;
 
 /* Offsets, not addresses, must carry alignment (on wasm they are the same), so the region is
  * placed on a 2 GiB boundary, the largest alignment walloc serves: 6 GiB are reserved, which
  * costs address space only. */
 #define NATIVE_ALIGNMENT ((uint64_t)1 << 31)
 
-wl_off wl_platform_init(void) {
-    void *region = mmap(NULL, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT), PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (region == MAP_FAILED) {
-        static const char msg[] = "walloc: cannot reserve the emulated linear memory\n";
-        wl_platform_write_error(msg, sizeof msg - 1);
-        abort();
-    }
-    wl_memory_base = ((wl_off)region + NATIVE_ALIGNMENT - 1) & ~(wl_off)(NATIVE_ALIGNMENT - 1);
-    native_pages = 0;
-    if (wl_platform_grow(NATIVE_INITIAL_PAGES) < 0) abort();
-    return NATIVE_HEAP_BASE;
-}
-
 uint32_t wl_platform_memory_pages(void) { return native_pages; }
 
-int64_t wl_platform_grow(uint32_t pages) {
+static int64_t engine_grow(uint32_t pages) {
     uint64_t old = native_pages;
     if (old + pages > (WL_MAX_MEMORY / WL_WASM_PAGE_SIZE)) return -1;
     void *at = (void *)(wl_memory_base + old * WL_WASM_PAGE_SIZE);
@@ -81,8 +70,56 @@ int64_t wl_platform_grow(uint32_t pages) {
     return (int64_t)old;
 }
 
+wl_off wl_platform_init(void) {
+    void *region = mmap(NULL, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT), PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region == MAP_FAILED) {
+        static const char msg[] = "walloc: cannot reserve the emulated linear memory\n";
+        wl_platform_write_error(msg, sizeof msg - 1);
+        abort();
+    }
+    native_region = region;
+    wl_memory_base = ((wl_off)region + NATIVE_ALIGNMENT - 1) & ~(wl_off)(NATIVE_ALIGNMENT - 1);
+    native_pages = 0;
+    if (engine_grow(NATIVE_INITIAL_PAGES) < 0) abort();
+    return NATIVE_HEAP_BASE;
+}
+
+void wl_platform_release(void) {
+    munmap(native_region, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT));
+    native_region = NULL;
+    native_pages = 0;
+}
+
 void wl_platform_set_errno(int code) { errno = code; }
 void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, text, length); }
 _Noreturn void wl_platform_trap(void) { abort(); }
 
 #endif
+
+/* Fault injection (walloc_test_fail_grow_after): calls still allowed, then calls to refuse. */
+static size_t grow_allowed = SIZE_MAX;
+static size_t grow_refusals;
+static size_t grow_refused;
+
+int64_t wl_platform_grow(uint32_t pages) {
+    if (grow_allowed) {
+        if (grow_allowed != SIZE_MAX) grow_allowed--;
+        return engine_grow(pages);
+    }
+    if (!grow_refusals) {
+        grow_allowed = SIZE_MAX;
+        return engine_grow(pages);
+    }
+    if (grow_refusals != SIZE_MAX) grow_refusals--;
+    grow_refused++;
+    return -1;
+}
+
+size_t walloc_test_fail_grow_after(size_t allowed, size_t refused) {
+    size_t previous = grow_refused;
+    grow_allowed = allowed;
+    grow_refusals = refused;
+    grow_refused = 0;
+    return previous;
+}

@@ -26,8 +26,14 @@ wl_off wl_platform_init(void);
 /* Current size of linear memory, in wasm pages. */
 uint32_t wl_platform_memory_pages(void);
 
-/* Grows linear memory by `pages`; returns the old size in pages, or -1 when refused. */
+/* Grows linear memory by `pages`; returns the old size in pages, or -1 when refused (by the
+ * engine, or by the fault injection of walloc_test_fail_grow_after). */
 int64_t wl_platform_grow(uint32_t pages);
+
+#if !defined(__wasm__)
+/* Gives the emulated memory back (walloc_test_reset); wl_platform_init may reserve it anew. */
+void wl_platform_release(void);
+#endif
 
 /* Sets errno where the platform has one. */
 void wl_platform_set_errno(int code);

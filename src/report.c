@@ -30,12 +30,19 @@ static void publish(size_t at) {
     last_error[at] = '\0';
 }
 
-_Noreturn void wl_fatal(const char *what, const void *ptr) {
+/* `walloc: <what><joint>0x<ptr><tail>`, then the trap. */
+_Noreturn static void fatal(const char *what, const char *joint, const void *ptr, const char *tail) {
     size_t at = append(0, "walloc: ");
     at = append(at, what);
-    at = append(at, " of ");
-    publish(append_hex(at, (uintptr_t)ptr));
+    at = append(at, joint);
+    publish(append(append_hex(at, (uintptr_t)ptr), tail));
     wl_platform_trap();
+}
+
+_Noreturn void wl_fatal(const char *what, const void *ptr) { fatal(what, " of ", ptr, ""); }
+
+_Noreturn void wl_fatal_overflow(const void *ptr) {
+    fatal("heap overflow", " past ", ptr, " (canary)");
 }
 
 int wl_check_failed(int code, const char *what, wl_off where) {

@@ -12,6 +12,7 @@
  * of a span never costs a release and a refill.
  */
 #include "small.h"
+#include "secure.h"
 #include "pages.h"
 
 struct size_class wl_classes[WL_CLASS_COUNT];
@@ -108,6 +109,7 @@ static struct span *new_span(unsigned cls) {
     }
     wl_heap.small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.small_block_bytes += (size_t)c->blocks * c->size;
+    wl_secure_new_span(wl_ptr_of(wl_span_start(s)), c->size, c->blocks, s->zeroed);
     return s;
 }
 

@@ -3,6 +3,7 @@
 #include "pages.h"
 #include "platform.h"
 #include "report.h"
+#include "secure.h"
 #include "small.h"
 
 static size_t clamp_size(uint64_t bytes) { return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes; }
@@ -98,9 +99,11 @@ static int walk_spans(struct tally *t) {
             break;
         case SPAN_SMALL:
             if ((err = check_map_covers(s)) || (err = check_small(s, t))) return err;
+            wl_secure_check_span(s);
             break;
         case SPAN_LARGE:
             if ((err = check_map_covers(s))) return err;
+            wl_secure_check_span(s);
             t->live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             t->large_live_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             break;
@@ -168,5 +171,6 @@ int walloc_check(void) {
     struct tally t = { 0 };
     int err;
     if ((err = walk_spans(&t)) || (err = check_lists(&t)) || (err = check_counters(&t))) return err;
+    wl_secure_check_quarantine();
     return 0;
 }

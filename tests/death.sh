@@ -6,9 +6,12 @@
 #
 # The arguments are the command that runs the program; the scenario name is appended. A pass
 # needs: exit status 134 (abort natively; a trap under tests/host/run.mjs), and on stderr
-# exactly one line starting with `walloc: `, of the form `walloc: <kind> of 0x<hex>`, whose
+# exactly one line starting with `walloc: `, of the form `walloc: <kind> of 0x<hex>` (or, for a
+# broken canary of the secure build, `walloc: heap overflow past 0x<hex> (canary)`), whose
 # pointer equals the `expect-pointer` the scenario printed and, unless the scenario expects
-# "any", whose kind equals its `expect-kind`. Ends with `N passed, M failed` like the C tests.
+# "any", whose kind equals its `expect-kind`. A scenario that prints `expect-kind none` must
+# instead exit with status 0 and no `walloc: ` line. Ends with `N passed, M failed` like the
+# C tests.
 
 if [ $# -eq 0 ]; then
     echo "usage: $0 COMMAND... (the command that runs test_death)" >&2
@@ -39,11 +42,20 @@ for scenario in $(cat "$work/list"); do
     pointer=$(sed -n 's/^expect-pointer 0x//p' "$work/out")
     report=$(grep '^walloc: ' "$work/err")
     reports=$(grep -c '^walloc: ' "$work/err")
-    reported_kind=$(printf '%s\n' "$report" | sed -n 's/^walloc: \(.*\) of 0x[0-9a-fA-F]*$/\1/p')
-    reported_pointer=$(printf '%s\n' "$report" | sed -n 's/^walloc: .* of 0x\([0-9a-fA-F]*\)$/\1/p')
+    form='^walloc: \(.*\) \(of\|past\) 0x\([0-9a-fA-F]*\)\( (canary)\)\{0,1\}$'
+    reported_kind=$(printf '%s\n' "$report" | sed -n "s/$form/\\1/p")
+    reported_pointer=$(printf '%s\n' "$report" | sed -n "s/$form/\\3/p")
 
     problem=""
-    if [ "$status" -ne 134 ]; then
+    if [ "$kind" = "none" ]; then
+        if [ "$status" -ne 0 ]; then
+            problem="exit status $status, not 0 (the scenario must survive)"
+        elif [ "$reports" -ne 0 ]; then
+            problem="walloc reported '$report' where it must refuse quietly"
+        else
+            report="survived"
+        fi
+    elif [ "$status" -ne 134 ]; then
         problem="exit status $status, not 134 (abort or trap)"
     elif [ -z "$pointer" ]; then
         problem="the scenario did not reach its misuse"

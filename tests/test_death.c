@@ -9,7 +9,16 @@
  * tests/death.sh runs every scenario and checks that the program was killed by the trap (abort
  * natively, status 134 from tests/host/run.mjs on wasm) and that stderr carries exactly one
  * line `walloc: <kind> of 0x<hex>` with that pointer. A scenario that comes back exits with 1.
+ *
+ * Built with -DWALLOC_SECURE against libwalloc-secure.a, the program adds the scenarios that
+ * only the secure build's checks catch: overflows into the canary, writes after free, double
+ * frees after other allocations (the quarantine). The other scenarios must pass there too.
+ *
+ * A few scenarios are the opposite: requests hardened allocators are tested on that walloc
+ * must refuse with NULL/ENOMEM, not kill the program. They print `expect-kind none`, and pass
+ * when they return with every request refused (exit 0, no `walloc: ` line).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +38,16 @@ static void *hide(void *p) {
 
 static void expect(const char *kind, const void *p) {
     printf("expect-kind %s\nexpect-pointer 0x%" PRIxPTR "\n", kind, (uintptr_t)p);
+    fflush(stdout);
+}
+
+/* For the scenarios that must survive: the program's exit status says whether every request
+ * was refused as walloc.h promises. */
+static int survived_badly, expect_survival_seen;
+
+static void expect_survival(void) {
+    expect_survival_seen = 1;
+    printf("expect-kind none\n");
     fflush(stdout);
 }
 
@@ -179,6 +198,120 @@ static void free_after_realloc_moved(void) {
     walloc_free(p);
 }
 
+static void double_free_zero_size(void) {
+    char *p = allocate(0);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+/* Large spans freed in between merge and are handed out again as other sizes. */
+static void large_double_free_delayed(void) {
+    char *p = allocate(200 * KiB);
+    void *others[16];
+    for (size_t i = 0; i < 16; i++)
+        others[i] = allocate(40 * KiB + i * 12 * KiB);
+    walloc_free(p);
+    for (size_t i = 0; i < 16; i += 2)
+        walloc_free(others[i]);
+    for (size_t i = 0; i < 8; i++)
+        allocate(33 * KiB + i * 1000);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void unaligned_large(void) {
+    char *p = allocate(100 * KiB);
+    expect("invalid free", p + 8);
+    walloc_free(p + 8);
+}
+
+/* Heap memory that was never handed out: the middle of the free span at the top. */
+static void invalid_free_free_memory(void) {
+    allocate(64 * KiB);
+    char *q = allocate(256 * KiB);
+    walloc_free(q);
+    expect("any", q + 128 * KiB);
+    walloc_free(hide(q + 128 * KiB));
+}
+
+/* Before the first allocation the heap does not even exist yet. */
+static void free_before_any_malloc(void) {
+    expect("invalid free", static_block);
+    walloc_free(hide(static_block));
+}
+
+static void usable_size_before_any_malloc(void) {
+    expect("any", static_block);
+    walloc_malloc_usable_size(hide(static_block));
+}
+
+static void realloc_before_any_malloc(void) {
+    expect("any", static_block);
+    walloc_realloc(hide(static_block), 10);
+}
+
+static void usable_size_of_interior(void) {
+    char *p = allocate(64);
+    expect("any", p + 16);
+    walloc_malloc_usable_size(p + 16);
+}
+
+static void usable_size_unaligned(void) {
+    char *p = allocate(64);
+    expect("any", p + 1);
+    walloc_malloc_usable_size(p + 1);
+}
+
+static void usable_size_of_freed_large(void) {
+    char *p = allocate(1 * MiB);
+    allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_malloc_usable_size(p);
+}
+
+static void realloc_of_freed_large(void) {
+    char *p = allocate(1 * MiB);
+    allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_realloc(p, 2 * MiB);
+}
+
+static void refused(void *p) {
+    if (p || errno != ENOMEM) {
+        printf("request not refused with ENOMEM: %p, errno %d\n", p, errno);
+        survived_badly = 1;
+    }
+    errno = 0;
+}
+
+/* Every product that overflows size_t, or a linear memory, is refused, not fatal. */
+static void calloc_overflow(void) {
+    size_t half = (size_t)1 << (sizeof(size_t) * 4);
+    allocate(64);
+    expect_survival();
+    errno = 0;
+    refused(walloc_calloc(SIZE_MAX, 2));
+    refused(walloc_calloc(half, half));
+    refused(walloc_calloc(half + 1, half));
+    refused(walloc_calloc(SIZE_MAX / 16 + 1, 16));
+}
+
+static void impossibly_large(void) {
+    void *p = allocate(64);
+    void *out = NULL;
+    expect_survival();
+    errno = 0;
+    refused(walloc_malloc(SIZE_MAX));
+    refused(walloc_malloc(SIZE_MAX - 8 * KiB));
+    refused(walloc_aligned_alloc(64 * KiB, SIZE_MAX - 16));
+    refused(walloc_realloc(p, SIZE_MAX - 64));
+    errno = walloc_posix_memalign(&out, 4 * KiB, SIZE_MAX);
+    refused(out);
+}
+
 /* A block from the SCENE tier of default tiers, made on first use. */
 static void *tier_allocate(size_t size) {
     static walloc_tiers *t;
@@ -206,6 +339,144 @@ static void realloc_tier_block(void) {
     walloc_realloc(p, 128);
 }
 
+#ifdef WALLOC_SECURE
+/* The quarantine holds this many blocks: freeing as many others pushes a block out of it. */
+#define QUARANTINE_SLOTS 64
+
+/* Frees `count` fresh blocks of `size` bytes, which pushes older blocks out of the quarantine. */
+static void churn(size_t size, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        walloc_free(allocate(size));
+}
+
+static char *overflowed(size_t size, size_t bytes) {
+    char *p = allocate(size);
+    memset(p + walloc_malloc_usable_size(p), 'x', bytes);
+    return p;
+}
+
+static void overflow_small_1(void) {
+    char *p = overflowed(24, 1);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+static void overflow_small_8(void) {
+    char *p = overflowed(100, 8);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+static void overflow_large_1(void) {
+    char *p = overflowed(100 * KiB, 1);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+/* In-band metadata forged from a valid copy: the canary of another block of the same class
+ * does not fit, because canaries are keyed by the address as well as the secret. */
+static void forged_canary(void) {
+    char *p = allocate(48), *q = allocate(48);
+    size_t usable = walloc_malloc_usable_size(p);
+    memcpy(p + usable, q + usable, 8);
+    expect("heap overflow", p);
+    walloc_free(p);
+}
+
+static void overflow_seen_by_realloc(void) {
+    char *p = overflowed(40, 8);
+    expect("heap overflow", p);
+    walloc_realloc(p, 4000);
+}
+
+static void overflow_seen_by_check(void) {
+    allocate(40);
+    char *p = overflowed(300, 1);
+    allocate(40);
+    expect("heap overflow", p);
+    walloc_check();
+}
+
+/* Allocates blocks of `size` until one of them is handed out at `p` again. */
+static void reuse(size_t size, const char *p) {
+    for (size_t i = 0; i < 4096 && allocate(size) != p; i++)
+        ;
+}
+
+/* The write is made while the block waits in the quarantine, found when it is handed out. */
+static void write_after_free_small(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    p[10] = 1;
+    expect("write after free", p);
+    churn(64, QUARANTINE_SLOTS);
+    reuse(64, p);
+}
+
+/* The write comes after the block left the quarantine. */
+static void write_after_free_reused(void) {
+    char *p = allocate(200);
+    walloc_free(p);
+    churn(5000, QUARANTINE_SLOTS);
+    p[20] = 1;
+    expect("write after free", p);
+    reuse(200, p);
+}
+
+static void write_after_free_large(void) {
+    char *p = allocate(100 * KiB);
+    walloc_free(p);
+    p[0] = 1;
+    expect("write after free", p);
+    churn(64, QUARANTINE_SLOTS);
+}
+
+static void write_after_free_seen_by_check(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    p[31] = 0;
+    expect("write after free", p);
+    walloc_check();
+}
+
+/* The same size is allocated and freed in between: without the quarantine the freed block
+ * would be live again by now and the second free would be legitimate. */
+static void double_free_after_reuse_of_its_size(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    churn(64, QUARANTINE_SLOTS / 2);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void double_free_large_in_quarantine(void) {
+    char *p = allocate(100 * KiB);
+    walloc_free(p);
+    allocate(100 * KiB);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void usable_size_in_quarantine(void) {
+    char *p = allocate(64);
+    walloc_free(p);
+    expect("any", p);
+    walloc_malloc_usable_size(p);
+}
+
+/* The secret keys the canaries of blocks already out: it cannot change under them. (Whether
+ * a seed before the first malloc takes cannot be seen from main on wasm32-wasi, where libc
+ * allocates during start-up.) */
+static void seed_after_first_malloc(void) {
+    allocate(10);
+    expect_survival();
+    if (walloc_seed(678) != -1) {
+        printf("walloc_seed did not return -1 with the heap in use\n");
+        survived_badly = 1;
+    }
+}
+#endif
+
 struct scenario {
     const char *name;
     void (*run)(void);
@@ -229,9 +500,38 @@ static const struct scenario scenarios[] = {
     { "large-double-free", large_double_free },
     { "large-double-free-coalesced", large_double_free_coalesced },
     { "free-after-realloc-moved", free_after_realloc_moved },
+    { "double-free-zero-size", double_free_zero_size },
+    { "large-double-free-delayed", large_double_free_delayed },
+    { "unaligned-large", unaligned_large },
+    { "invalid-free-free-memory", invalid_free_free_memory },
+    { "free-before-any-malloc", free_before_any_malloc },
+    { "usable-size-before-any-malloc", usable_size_before_any_malloc },
+    { "realloc-before-any-malloc", realloc_before_any_malloc },
+    { "usable-size-of-interior", usable_size_of_interior },
+    { "usable-size-unaligned", usable_size_unaligned },
+    { "usable-size-of-freed-large", usable_size_of_freed_large },
+    { "realloc-of-freed-large", realloc_of_freed_large },
+    { "calloc-overflow", calloc_overflow },
+    { "impossibly-large", impossibly_large },
     { "free-tier-start", free_tier_start },
     { "free-tier-block", free_tier_block },
     { "realloc-tier-block", realloc_tier_block },
+#ifdef WALLOC_SECURE
+    { "overflow-small-1", overflow_small_1 },
+    { "overflow-small-8", overflow_small_8 },
+    { "overflow-large-1", overflow_large_1 },
+    { "forged-canary", forged_canary },
+    { "overflow-seen-by-realloc", overflow_seen_by_realloc },
+    { "overflow-seen-by-check", overflow_seen_by_check },
+    { "write-after-free-small", write_after_free_small },
+    { "write-after-free-reused", write_after_free_reused },
+    { "write-after-free-large", write_after_free_large },
+    { "write-after-free-seen-by-check", write_after_free_seen_by_check },
+    { "double-free-after-reuse-of-its-size", double_free_after_reuse_of_its_size },
+    { "double-free-large-in-quarantine", double_free_large_in_quarantine },
+    { "usable-size-in-quarantine", usable_size_in_quarantine },
+    { "seed-after-first-malloc", seed_after_first_malloc },
+#endif
 };
 
 int main(int argc, char **argv) {
@@ -244,6 +544,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; argc == 2 && i < count; i++) {
         if (strcmp(argv[1], scenarios[i].name) == 0) {
             scenarios[i].run();
+            if (expect_survival_seen) return survived_badly;
             printf("scenario %s returned instead of trapping\n", argv[1]);
             return 1;
         }

@@ -11,7 +11,7 @@
 TEST_HDRS := $(wildcard tests/*.h) include/walloc.h tests/tests.mk
 
 # test_static and test_libc examine the wasm memory layout and wasi-libc: wasm only.
-NATIVE_TESTS := api stress frag death tiers gameloop
+NATIVE_TESTS := api stress frag death tiers gameloop faults limits
 WASM_TESTS   := $(NATIVE_TESTS) static libc
 
 # SAN_FLAGS carries no warnings and WASI_FLAGS already has these.
@@ -25,6 +25,18 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=no
 TEST_ARGS_native_stress   := 1
 TEST_ARGS_native_stress2  := 2 200000
 TEST_ARGS_valgrind_stress := 3 50000 2000
+# test_faults takes seed, steps per round and rounds; valgrind gets a shorter sweep. The 16 MiB
+# ladder of test_limits grows memory to 4 GiB, which costs valgrind a GiB of shadow memory and
+# 15 s: it runs under ASan and on wasm only.
+TEST_ARGS_valgrind_faults := 3 1500 12
+TEST_ARGS_valgrind_limits := calloc_of_two_gib_is_served_zeroed_from_fresh_memory \
+	sizes_around_two_gib_are_served two_gib_alignment_is_served_or_refused_cleanly \
+	sizes_near_four_gib_fail_with_enomem page_boundary_sizes_are_served
+# wabt's interpreter (tests/interp-wasi.mk) is about 100 times slower than node and backs
+# linear memory with real, zeroed memory: a short sweep, and only the limits that do not grow
+# memory past 256 MiB.
+TEST_ARGS_interp_faults := 5 400 6
+TEST_ARGS_interp_limits := sizes_near_four_gib_fail_with_enomem page_boundary_sizes_are_served
 
 # The recursion of test_static needs more than wasm-ld's default 64 KiB of stack.
 TEST_LDFLAGS_static := -Wl,-z,stack-size=1048576

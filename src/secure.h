@@ -1,0 +1,152 @@
+/* secure.h - the checks of the secure build (-DWALLOC_SECURE, shipped as libwalloc-secure.a).
+ *
+ * wasm has no guard pages and no mprotect, so the secure build checks in software what other
+ * hardened allocators get from the MMU:
+ *  - a canary: the 8 bytes after each block's usable size hold a value keyed by a secret and
+ *    the block's address. free, realloc and walloc_check compare it, so an overflow of even
+ *    one byte past malloc_usable_size() is reported (`heap overflow past 0x<block> (canary)`).
+ *  - the first 32 bytes of a freed block are filled with WL_FREED_BYTE, and must still hold
+ *    them when a small block is handed out again (or still be zero, never used) and when a
+ *    large one leaves the quarantine, or walloc_check looks: a write after free is reported.
+ *  - a quarantine of recently freed blocks delays their reuse, so a double free or a use of a
+ *    freed pointer is caught even after other allocations.
+ *  - the secret comes from WASI random_get, from getentropy natively, or from walloc_seed().
+ * Every report is fatal: one line, then the trap, so nothing is freed or reused after it.
+ *
+ * In the default build every helper here is an empty inline function and WL_CANARY_SIZE is 0,
+ * so the callers carry no #ifdef and their fast paths compile exactly as before.
+ */
+#ifndef WALLOC_SECURE_H
+#define WALLOC_SECURE_H
+
+#include "types.h"
+
+#define WL_FREED_BYTE 0xdb
+
+#ifdef WALLOC_SECURE
+
+#include "report.h"
+
+#define WL_CANARY_SIZE 8
+/* The fill covers the first 4 words of a freed block: a stale pointer mostly writes the fields
+ * at the start of an object (links, counts, flags), and filling whole blocks of kilobytes
+ * would cost more than the rest of malloc and free together. */
+#define WL_FILL_WORDS 4u
+#define WL_FREED_WORD (0x0101010101010101ull * WL_FREED_BYTE)
+
+extern uint64_t wl_secure_secret;
+
+/* The canary of the block at `p`: keyed by the secret and the address, so it cannot be
+ * guessed, nor copied from another block. One multiply: it stops overflows, not an attacker
+ * who can already read the heap. */
+static inline uint64_t wl_secure_canary_of(const void *p) {
+    uint64_t x = (wl_secure_secret ^ (uintptr_t)p) * 0x9e3779b97f4a7c15ull;
+    return x ^ (x >> 29);
+}
+
+/* Words of a block of `usable` bytes (a multiple of 8, at least 8) that the fill covers. */
+static inline unsigned wl_secure_fill_words(size_t usable) {
+    return usable / 8 < WL_FILL_WORDS ? (unsigned)(usable / 8) : WL_FILL_WORDS;
+}
+
+static inline int wl_secure_words_are(const void *p, unsigned words, uint64_t word) {
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < words; i++) {
+        uint64_t w;
+        __builtin_memcpy(&w, (const unsigned char *)p + 8 * i, 8);
+        seen |= w ^ word;
+    }
+    return seen == 0;
+}
+
+/* The bytes a request of `size` takes with its canary, and at least 8 usable ones for the fill
+ * (SIZE_MAX when that overflows, which then fails as too large). */
+static inline size_t wl_secure_size(size_t size) {
+    if (size > SIZE_MAX - WL_CANARY_SIZE) return SIZE_MAX;
+    return (size < 8 ? 8 : size) + WL_CANARY_SIZE;
+}
+
+/* Draws the secret; called when the heap is set up. */
+void wl_secure_init(void);
+
+/* Reports the block whose canary after `usable` bytes was overwritten. */
+static inline void wl_secure_check_canary(const void *p, size_t usable) {
+    uint64_t stored;
+    __builtin_memcpy(&stored, (const unsigned char *)p + usable, sizeof stored);
+    if (__builtin_expect(stored != wl_secure_canary_of(p), 0)) wl_fatal_overflow(p);
+}
+
+/* Prepares a block about to be handed out: a small one (`small`) must still be filled or zero
+ * from its last free, else the write after free is reported; the canary goes after `usable`. */
+static inline void wl_secure_handout(void *p, size_t usable, int small) {
+    if (small) {
+        uint64_t first;
+        __builtin_memcpy(&first, p, sizeof first);
+        if (__builtin_expect((first != WL_FREED_WORD && first != 0) ||
+                             !wl_secure_words_are(p, wl_secure_fill_words(usable), first), 0))
+            wl_fatal("write after free", p);
+    }
+    uint64_t canary = wl_secure_canary_of(p);
+    __builtin_memcpy((unsigned char *)p + usable, &canary, sizeof canary);
+}
+
+/* Takes a block the program freed (the caller made sure it is not in the quarantine already):
+ * checks its canary, fills it and queues it. Returns the block that leaves the quarantine,
+ * checked and ready to be released, or NULL when none leaves. */
+void *wl_secure_retire(void *p, size_t usable);
+
+/* Whether `p` is in the ring of the quarantine. */
+int wl_secure_in_quarantine(const void *p);
+
+/* Whether `p` waits in the quarantine: freed, whatever the bitmaps say. A block there starts
+ * with the fill, so the ring is searched only for the rare live block that does too. */
+static inline int wl_secure_held(const void *p) {
+    uint64_t first;
+    __builtin_memcpy(&first, p, sizeof first);
+    return __builtin_expect(first == WL_FREED_WORD, 0) && wl_secure_in_quarantine(p);
+}
+
+/* Takes the oldest block out of the quarantine, checked, for release; NULL when it is empty.
+ * An allocation that runs out of memory empties the quarantine and tries again. */
+void *wl_secure_flush_one(void);
+
+/* A new small span of `blocks` blocks: unless its memory is still zero, every block gets the
+ * freed fill, so that a block handed out for the first time passes the check of a reused one. */
+void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed);
+
+/* Empties the quarantine without releasing anything (walloc_test_reset). */
+void wl_secure_forget(void);
+
+/* For walloc_check: the canary of every block of in-use span `s` that is not free, and the
+ * fill of every block in the quarantine. Fatal on the first broken one. */
+void wl_secure_check_span(const struct span *s);
+void wl_secure_check_quarantine(void);
+
+#else
+
+#define WL_CANARY_SIZE 0
+
+static inline size_t wl_secure_size(size_t size) { return size; }
+
+static inline void wl_secure_init(void) {}
+static inline void wl_secure_handout(void *p, size_t usable, int small) {
+    (void)p, (void)usable, (void)small;
+}
+static inline void *wl_secure_retire(void *p, size_t usable) {
+    (void)usable;
+    return p;
+}
+static inline int wl_secure_held(const void *p) { return (void)p, 0; }
+static inline void *wl_secure_flush_one(void) { return NULL; }
+static inline void wl_secure_check_canary(const void *p, size_t usable) { (void)p, (void)usable; }
+static inline void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed) {
+    (void)start, (void)block_size, (void)blocks, (void)zeroed;
+}
+static inline void wl_secure_forget(void) {}
+static inline void wl_secure_check_span(const struct span *s) { (void)s; }
+static inline void wl_secure_check_quarantine(void) {}
+
+#endif
+
+
+#endif

@@ -1,0 +1,183 @@
+/* test_limits.c - requests at the edges of a 4 GiB linear memory.
+ *
+ * Sizes around 2^31, 4 GiB - 64 KiB and SIZE_MAX, page-boundary sizes (64 KiB +- 1) and a
+ * ladder of 16 MiB steps up to 4 GiB go through every allocating function. Each request must
+ * either succeed with a block that holds it or fail with ENOMEM; none may loop, wrap around or
+ * leave the heap inconsistent. Natively the emulated memory may grow to 4 GiB (address space
+ * only), and under node a wasm32 memory may too, so the large successes are real.
+ *
+ * Blocks are touched only at their first and last bytes so that resident memory stays small,
+ * and the one big calloc comes first, while memory is fresh and needs no clearing.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "walloc.h"
+#include "sizes.h"
+#include "check.h"
+
+#define GiB (1024 * MiB)
+
+/* 2^31 as a size_t on every target; 2^32 does not fit a 32-bit size_t. */
+#define TWO_GIB ((size_t)1 << 31)
+#define WASM_PAGE (64 * KiB)
+#define FOUR_GIB_MINUS_PAGE ((size_t)0xFFFF0000u)
+
+/* A successful block of `size` bytes: aligned to `alignment`, usable size at least `size`, and
+ * its first and last bytes writable (a block that wrapped past 4 GiB would fault here). */
+static int holds(unsigned char *p, size_t size, size_t alignment) {
+    if ((uintptr_t)p % alignment || walloc_malloc_usable_size(p) < size) return 0;
+    if (size) p[size - 1] = 2;
+    p[0] = 1;
+    return p[0] == 1 && (size < 2 || p[size - 1] == 2);
+}
+
+/* Either a block that holds the request or NULL with ENOMEM; the heap checks clean either way.
+ * Returns 1 when the request succeeded. */
+static int served_or_enomem(void *p, size_t size, size_t alignment) {
+    int ok = p ? holds(p, size, alignment) : errno == ENOMEM;
+    if (!ok) printf("  size %zu alignment %zu: %s\n", size, alignment, p ? "bad block" : "errno not ENOMEM");
+    CHECK(ok);
+    walloc_free(p);
+    CHECK(walloc_check() == 0);
+    return p != NULL;
+}
+
+static int try_malloc(size_t size) {
+    errno = 0;
+    return served_or_enomem(walloc_malloc(size), size, 1);
+}
+
+static int try_aligned(size_t alignment, size_t size) {
+    errno = 0;
+    return served_or_enomem(walloc_aligned_alloc(alignment, size), size, alignment);
+}
+
+static int try_posix_memalign(size_t alignment, size_t size) {
+    void *p = NULL;
+    int code = walloc_posix_memalign(&p, alignment, size);
+    errno = code;
+    CHECK(code == 0 || (code == ENOMEM && p == NULL));
+    return served_or_enomem(p, size, alignment);
+}
+
+/* realloc of a small block with contents; on failure the block must be untouched. */
+static int try_realloc(size_t size) {
+    unsigned char *p = walloc_malloc(100);
+    if (!CHECK(p != NULL)) return 0;
+    for (int i = 0; i < 100; i++) p[i] = (unsigned char)i;
+    errno = 0;
+    unsigned char *q = walloc_realloc(p, size);
+    unsigned char *keep = q ? q : p;
+    int same = 1;
+    for (int i = 0; i < 100 && (size_t)i < size; i++) same &= keep[i] == (unsigned char)i;
+    CHECK(same);
+    if (!q) {
+        CHECK(errno == ENOMEM);
+        walloc_free(p);
+        CHECK(walloc_check() == 0);
+        return 0;
+    }
+    return served_or_enomem(q, size, 1);
+}
+
+/* Must come first: 2 GiB of fresh memory is already zero, so calloc clears nothing. */
+TEST(calloc_of_two_gib_is_served_zeroed_from_fresh_memory) {
+    errno = 0;
+    unsigned char *p = walloc_calloc(TWO_GIB / 8, 8);
+    if (!CHECK(p != NULL)) return;
+    CHECK(p[0] == 0 && p[TWO_GIB / 2] == 0 && p[TWO_GIB - 1] == 0);
+    CHECK(walloc_malloc_usable_size(p) >= TWO_GIB);
+    walloc_free(p);
+    CHECK(walloc_check() == 0);
+    errno = 0;
+    CHECK(walloc_calloc(FOUR_GIB_MINUS_PAGE / 16, 16) == NULL && errno == ENOMEM);
+    CHECK(walloc_check() == 0);
+}
+
+TEST(sizes_around_two_gib_are_served) {
+    size_t sizes[] = { TWO_GIB - WASM_PAGE - 1, TWO_GIB - WASM_PAGE, TWO_GIB - 1, TWO_GIB,
+                       TWO_GIB + 1, TWO_GIB + WASM_PAGE, TWO_GIB + WASM_PAGE + 1 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        CHECK(try_malloc(sizes[i]));
+        CHECK(try_realloc(sizes[i]));
+        CHECK(try_aligned(64 * KiB, sizes[i]));
+        CHECK(try_posix_memalign(4 * KiB, sizes[i]));
+    }
+}
+
+/* Offset 2 GiB is the only 2 GiB-aligned place for a block: a small one fits there, one that
+ * would run past 4 GiB cannot. Exactly 2 GiB at 2 GiB may go either way (it leaves no room at
+ * the top), but cleanly. */
+TEST(two_gib_alignment_is_served_or_refused_cleanly) {
+    CHECK(try_aligned(TWO_GIB, 1));
+    CHECK(try_posix_memalign(TWO_GIB, 64 * KiB));
+    try_aligned(TWO_GIB, TWO_GIB);
+    CHECK(!try_aligned(TWO_GIB, TWO_GIB + 1));
+    CHECK(!try_aligned(TWO_GIB, FOUR_GIB_MINUS_PAGE));
+    CHECK(!try_posix_memalign(TWO_GIB, TWO_GIB + WASM_PAGE));
+}
+
+/* The heap begins after static data and keeps its meta slices: these never fit. */
+TEST(sizes_near_four_gib_fail_with_enomem) {
+    size_t sizes[] = { FOUR_GIB_MINUS_PAGE - 4 * KiB, FOUR_GIB_MINUS_PAGE - 1, FOUR_GIB_MINUS_PAGE,
+                       FOUR_GIB_MINUS_PAGE + 1, (size_t)0xFFFFFFFFu, SIZE_MAX - WASM_PAGE,
+                       SIZE_MAX - 1, SIZE_MAX };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        CHECK(!try_malloc(sizes[i]));
+        CHECK(!try_realloc(sizes[i]));
+        CHECK(!try_aligned(16, sizes[i]));
+        CHECK(!try_aligned(64 * KiB, sizes[i]));
+        CHECK(!try_posix_memalign(sizeof(void *), sizes[i]));
+        errno = 0;
+        CHECK(walloc_calloc(sizes[i], 1) == NULL && errno == ENOMEM);
+    }
+}
+
+/* Rounding to a slice, a wasm page or an alignment must not carry a size past a boundary. */
+TEST(page_boundary_sizes_are_served) {
+    size_t pages[] = { 1, 2, 16, 256, 4096 };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        for (int delta = -1; delta <= 1; delta++) {
+            size_t size = pages[i] * WASM_PAGE + (size_t)(ptrdiff_t)delta;
+            CHECK(try_malloc(size));
+            CHECK(try_realloc(size));
+            CHECK(try_aligned(WASM_PAGE, size));
+            CHECK(try_posix_memalign(WASM_PAGE * 2, size));
+        }
+    }
+}
+
+/* Every 16 MiB below 4 GiB, one byte either side: successes up to some size above 3 GiB,
+ * then only ENOMEM (memory is empty between requests, so a larger one cannot fit where a
+ * smaller one did not). */
+TEST(sixteen_mib_ladder_to_four_gib) {
+    size_t largest = 0, served_after_refusal = 0;
+    int refused = 0;
+    for (uint64_t step = 16 * MiB; step < (uint64_t)4 * GiB; step += 16 * MiB) {
+        for (int delta = -1; delta <= 1; delta += 2) {
+            size_t size = (size_t)(step + (uint64_t)(int64_t)delta);
+            if (size == 0) continue;
+            int served = try_malloc(size);
+            served_after_refusal += served && refused;
+            refused |= !served;
+            if (served) largest = size;
+        }
+    }
+    CHECK(largest >= 3 * GiB);
+    CHECK(served_after_refusal == 0);
+}
+
+static const struct test_entry tests[] = {
+    TEST_ENTRY(calloc_of_two_gib_is_served_zeroed_from_fresh_memory),
+    TEST_ENTRY(sizes_around_two_gib_are_served),
+    TEST_ENTRY(two_gib_alignment_is_served_or_refused_cleanly),
+    TEST_ENTRY(sizes_near_four_gib_fail_with_enomem),
+    TEST_ENTRY(page_boundary_sizes_are_served),
+    TEST_ENTRY(sixteen_mib_ladder_to_four_gib),
+};
+
+int main(int argc, char **argv) {
+    return check_main(tests, TEST_COUNT(tests), argc, argv, NULL);
+}
