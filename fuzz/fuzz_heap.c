@@ -234,7 +234,7 @@ static void drop_tier_blocks(unsigned tier, unsigned long from_seq) {
 }
 
 /* Tier operations; `slot` picks the tier. Only allocations of at least one byte are tracked
- * (a size-0 allocation may share its address with the next one). */
+ * (a size-0 allocation may share its address with the next one of its tier). */
 static void tier_op(enum op op, size_t slot, struct input *in) {
     unsigned tier = (unsigned)(slot % TIERS);
     if (!tiers) return;
@@ -255,9 +255,12 @@ static void tier_op(enum op op, size_t slot, struct input *in) {
             return;
         }
         if ((uintptr_t)p % tier_alignment[tier]) broken("tier block misaligned", p, size);
-        /* A size-0 allocation is only a position: at a full chunk's end it may equal the
-         * address of the next span's first block, so it is neither owned nor kept apart. */
-        if (!size) return;
+        /* A size-0 block is a position that the next block of its tier may share, but it lies
+         * inside the tier, never on a malloc block. */
+        if (!size) {
+            for (size_t i = 0; i < SLOTS; i++) check_apart(p, 0, &slots[i]);
+            return;
+        }
         if (!walloc_tier_owns(tiers, tier, p)) broken("tier does not own its block", p, size);
         check_no_overlap(p, size);
         if (tier_block_count == SLOTS) return;
