@@ -116,7 +116,7 @@ static uint32_t align_slices(uint64_t mask) {
 static int grow_in_place(struct tier *r, size_t size) {
     struct span *last = r->last;
     uint64_t at = (r->bump->cursor + r->bump->mask) & ~r->bump->mask;
-    uint32_t count = last->count, needed = slices_for(at + size - r->bump->end);
+    uint32_t count = last->count, needed = slices_for(at + (size ? size : 1) - r->bump->end);
     uint32_t more = needed > count ? needed : count;
     if (!wl_span_extend(last, count + more) && (more == needed || !wl_span_extend(last, count + needed)))
         return 0;
