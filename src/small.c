@@ -4,12 +4,11 @@
  * the tail that no block fits in, with at most 512 blocks so one bitmap of eight words covers
  * them.
  *
- * Malloc takes blocks from one serving span per class until it is full; the next one is the
- * fullest of the class's other spans (Hoard's fullness groups, four of them by quarter). Frees
- * land anywhere, but as allocation keeps going to the fullest spans, live blocks gather there
- * and the sparse spans drain. A span that empties goes back to the page layer, where any class
- * or large block can take it; the serving span never does, so an alloc/free pair at the edge
- * of a span never costs a release and a refill.
+ * Malloc takes blocks from one serving span per class until it is full; the next one comes
+ * from the class's fullness groups (types.h: how many there are trades speed for density).
+ * A span that empties goes back to the page layer, where any class or large block can take
+ * it; the serving span never does, so an alloc/free pair at the edge of a span never costs a
+ * release and a refill.
  */
 #include "small.h"
 #include "secure.h"

@@ -12,7 +12,7 @@
 /* Builds the size-class table; called once by the page layer's first use. */
 void wl_classes_init(void);
 
-/* Gives `cls` a serving span: the fullest span with a free block, else a new one; returns
+/* Gives `cls` a serving span: the first in its fullest non-empty group, else a new one; returns
  * NULL when memory runs out (the caller sets errno). */
 struct span *wl_small_refill(unsigned cls);
 

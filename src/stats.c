@@ -53,9 +53,11 @@ static int check_small(const struct span *s, struct tally *t) {
         free_bits += (unsigned)__builtin_popcountll(bits);
     }
     if (free_bits != s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
-    if ((s->group == WL_GROUP_FULL) != (s->free_blocks == 0) || (s->group == WL_GROUP_CURRENT) != (c->current == s))
+    int full = s->group == WL_GROUP_FULL;
+    if ((full ? s->free_blocks > c->most_free[WL_GROUP_FULL] : s->free_blocks == 0) ||
+        (s->group == WL_GROUP_CURRENT) != (c->current == s))
         return wl_check_failed(-16, "small span in the wrong fullness group", at);
-    if (s->free_blocks) t->available_spans++;
+    if (!full) t->available_spans++;
     t->live_bytes += (size_t)(c->blocks - s->free_blocks) * c->size;
     t->small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     t->small_block_bytes += (size_t)c->blocks * c->size;
