@@ -159,11 +159,8 @@ static void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
 }
 
 void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
-    if (!t || tier >= t->count) {
-        wl_platform_set_errno(WL_EINVAL);
-        return NULL;
-    }
-    struct tier *r = &t->tiers[tier];
+    struct tier *r = tier_of(t, tier);
+    if (!r) return NULL;
     void *p = bump(r, size);
     return p ? p : alloc_slow(t, tier, size);
 }
