@@ -349,9 +349,13 @@ static void churn(size_t size, size_t count) {
         walloc_free(allocate(size));
 }
 
+/* A block whose first `bytes` past its usable size are overwritten. Each byte is flipped, not
+ * set to a constant: the canary is keyed by a random secret, and a constant would match its
+ * byte in one run out of 256 and leave nothing to report. */
 static char *overflowed(size_t size, size_t bytes) {
     char *p = allocate(size);
-    memset(p + walloc_malloc_usable_size(p), 'x', bytes);
+    char *past = p + walloc_malloc_usable_size(p);
+    for (size_t i = 0; i < bytes; i++) past[i] = (char)~past[i];
     return p;
 }
 
