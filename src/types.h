@@ -38,6 +38,14 @@
 
 typedef uintptr_t wl_off;
 
+/* For code that runs rarely (growing memory, refilling descriptors): kept out of its callers
+ * and compiled for size, so the fast paths stay small without a separate build of its file. */
+#if defined(__clang__)
+#define WL_COLD __attribute__((cold, minsize, noinline))
+#else
+#define WL_COLD __attribute__((cold, noinline))
+#endif
+
 #define WL_SLICE_SHIFT 12
 #define WL_SLICE_SIZE ((size_t)1 << WL_SLICE_SHIFT)
 #define WL_WASM_PAGE_SIZE ((size_t)65536)
