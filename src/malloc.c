@@ -60,13 +60,20 @@ static size_t usable_size(const struct span *s) {
     return bytes - WL_CANARY_SIZE;
 }
 
-/* A block on its way to the program: the secure build checks a reused small block for writes
- * after free and sets its canary. */
-static inline void *hand_out(void *p) {
-    if (WL_CANARY_SIZE) {
-        struct span *s = wl_span_containing(wl_off_of(p));
-        wl_secure_handout(p, usable_size(s), s->kind == SPAN_SMALL);
-    }
+/* A block of `usable` bytes on its way to the program: the secure build checks a reused small
+ * block for writes after free and sets its canary. Callers pass what they know of the block,
+ * so the hot path does not look its span up again. */
+static inline void *hand_out(void *p, size_t usable, int small) {
+    wl_secure_handout(p, usable, small);
+    return p;
+}
+
+static inline void *hand_out_small(void *p, unsigned cls) {
+    return hand_out(p, wl_classes[cls].size - WL_CANARY_SIZE, 1);
+}
+
+static inline void *hand_out_large(void *p) {
+    if (WL_CANARY_SIZE) hand_out(p, usable_size(wl_span_containing(wl_off_of(p))), 0);
     return p;
 }
 
@@ -104,22 +111,27 @@ static void *allocate(size_t size, size_t alignment, int clear) {
         unsigned cls = wl_class_of(need > alignment ? need : alignment);
         while (wl_classes[cls].size % alignment) cls++;
         p = wl_small_alloc(cls);
+        if (p) p = hand_out_small(p, cls);
     } else {
         p = wl_large_alloc(need, alignment);
+        if (p) p = hand_out_large(p);
     }
     if (__builtin_expect(!p, 0)) return out_of_memory(size, alignment, clear);
-    p = hand_out(p);
     if (clear && !wl_span_containing(wl_off_of(p))->zeroed) __builtin_memset(p, 0, size);
     return p;
 }
 
 void *walloc_malloc(size_t size) {
-    void *p;
     size_t need = wl_secure_size(size);
-    if (need <= WL_SMALL_MAX) p = wl_small_alloc(wl_class_of(need));
-    else p = wl_large_alloc(need, 1);
-    if (__builtin_expect(!p, 0)) return out_of_memory(size, 1, 0);
-    return hand_out(p);
+    if (need <= WL_SMALL_MAX) {
+        unsigned cls = wl_class_of(need);
+        void *p = wl_small_alloc(cls);
+        if (__builtin_expect(p != NULL, 1)) return hand_out_small(p, cls);
+    } else {
+        void *p = wl_large_alloc(need, 1);
+        if (p) return hand_out_large(p);
+    }
+    return out_of_memory(size, 1, 0);
 }
 
 void walloc_free(void *ptr) {
@@ -175,8 +187,7 @@ void *walloc_realloc(void *ptr, size_t size) {
         /* Stay while the block is no more than twice what is asked. */
         if (size <= usable && size >= usable / 2) return ptr;
     } else if (size > WL_SMALL_MAX && wl_large_resize(s, wl_secure_size(size))) {
-        wl_secure_handout(ptr, usable_size(s), 0);
-        return ptr;
+        return hand_out(ptr, usable_size(s), 0);
     }
     void *moved = walloc_malloc(size);
     if (!moved) return NULL;

@@ -49,19 +49,14 @@ void wl_secure_init(void) {
     seeded = 1;
 }
 
-static void fill(void *p, size_t usable) {
-    for (unsigned i = 0, words = wl_secure_fill_words(usable); i < words; i++)
-        __builtin_memcpy((unsigned char *)p + 8 * i, &(uint64_t){ WL_FREED_WORD }, 8);
-}
-
 static void check_fill(const struct held *h) {
-    if (!wl_secure_words_are(h->p, wl_secure_fill_words(h->usable), WL_FREED_WORD))
+    if (!wl_secure_fill_is(h->p, h->usable, WL_FREED_WORD))
         wl_fatal("write after free", h->p);
 }
 
 void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed) {
     for (unsigned i = 0; !zeroed && i < blocks; i++)
-        fill((unsigned char *)start + (size_t)i * block_size, block_size - WL_CANARY_SIZE);
+        wl_secure_fill((unsigned char *)start + (size_t)i * block_size, block_size - WL_CANARY_SIZE);
 }
 
 int wl_secure_in_quarantine(const void *p) {
@@ -86,7 +81,7 @@ void *wl_secure_flush_one(void) {
 
 void *wl_secure_retire(void *p, size_t usable) {
     wl_secure_check_canary(p, usable);
-    fill(p, usable);
+    wl_secure_fill(p, usable);
     if (usable > QUARANTINE_LARGEST) return p;
     void *leaving = NULL;
     if (ring_count == QUARANTINE_SLOTS || ring_bytes + usable > QUARANTINE_BYTES)

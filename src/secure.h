@@ -44,16 +44,27 @@ static inline uint64_t wl_secure_canary_of(const void *p) {
     return x ^ (x >> 29);
 }
 
-/* Words of a block of `usable` bytes (a multiple of 8, at least 8) that the fill covers. */
-static inline unsigned wl_secure_fill_words(size_t usable) {
-    return usable / 8 < WL_FILL_WORDS ? (unsigned)(usable / 8) : WL_FILL_WORDS;
+/* Offset of fill word `i` in a block of `usable` bytes (a multiple of 8, at least 8). A block
+ * shorter than the fill repeats its last word, so the fill and its check are always
+ * WL_FILL_WORDS fixed loads or stores: with a loop bounded by the block's size instead, V8 ran
+ * the secure build's small-object churn at half the speed. */
+static inline size_t wl_secure_fill_offset(size_t usable, unsigned i) {
+    size_t last = usable / 8 - 1;
+    return 8 * (i < last ? i : last);
 }
 
-static inline int wl_secure_words_are(const void *p, unsigned words, uint64_t word) {
+static inline void wl_secure_fill(void *p, size_t usable) {
+    uint64_t word = WL_FREED_WORD;
+    for (unsigned i = 0; i < WL_FILL_WORDS; i++)
+        __builtin_memcpy((unsigned char *)p + wl_secure_fill_offset(usable, i), &word, 8);
+}
+
+/* Whether every fill word of the block holds `word`. */
+static inline int wl_secure_fill_is(const void *p, size_t usable, uint64_t word) {
     uint64_t seen = 0;
-    for (unsigned i = 0; i < words; i++) {
+    for (unsigned i = 0; i < WL_FILL_WORDS; i++) {
         uint64_t w;
-        __builtin_memcpy(&w, (const unsigned char *)p + 8 * i, 8);
+        __builtin_memcpy(&w, (const unsigned char *)p + wl_secure_fill_offset(usable, i), 8);
         seen |= w ^ word;
     }
     return seen == 0;
@@ -83,7 +94,7 @@ static inline void wl_secure_handout(void *p, size_t usable, int small) {
         uint64_t first;
         __builtin_memcpy(&first, p, sizeof first);
         if (__builtin_expect((first != WL_FREED_WORD && first != 0) ||
-                             !wl_secure_words_are(p, wl_secure_fill_words(usable), first), 0))
+                             !wl_secure_fill_is(p, usable, first), 0))
             wl_fatal("write after free", p);
     }
     uint64_t canary = wl_secure_canary_of(p);
