@@ -19,15 +19,24 @@ LIB_walloc            := $(WASI_LIB)
 LIB_walloc-secure     := $(SECURE_LIB)
 LIB_mimalloc          := $(PEER_DIR)/libmimalloc.a
 LIB_emmalloc          := $(PEER_DIR)/libemmalloc.a
+LIB_floor             := $(BENCH_DIR)/libfloor.a
 MALLOC_FROM_dlmalloc  := libc\.a(dlmalloc\.o)
-$(foreach a,walloc walloc-secure mimalloc emmalloc,\
+$(foreach a,walloc walloc-secure mimalloc emmalloc floor,\
   $(eval MALLOC_FROM_$(a) := $(subst .,\.,$(notdir $(LIB_$(a))))(.*)))
 
 # The peers and the secure build take part when their archive is there: bench/peers/build.sh
 # makes the peers, and the secure build is made when the Makefile has a rule for it.
 BENCH_ALLOCATORS := dlmalloc walloc \
   $(if $(wildcard $(SECURE_LIB)),walloc-secure) \
-  $(if $(wildcard $(LIB_mimalloc)),mimalloc) $(if $(wildcard $(LIB_emmalloc)),emmalloc)
+  $(if $(wildcard $(LIB_mimalloc)),mimalloc) $(if $(wildcard $(LIB_emmalloc)),emmalloc) floor
+
+# The floor (bench/floor.c) is no peer: it does as little as an allocator can, so that each
+# run shows how much of a workload's time is the workload's own.
+$(LIB_floor): bench/floor.c | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(WASI_FLAGS) -c $< -o $(BENCH_DIR)/floor.o
+	rm -f $@
+	$(AR) rcs $@ $(BENCH_DIR)/floor.o
 
 # Real programs: their third-party objects come from bench/peers/build.sh; the drivers and
 # glue of our own are compiled here. PROGRAM_x lists a program's inputs, LDFLAGS_x its flags.
@@ -83,7 +92,7 @@ $(BENCH_DIR)/malloc-family-$(1).wasm: bench/malloc-family.c $(LIB_$(1)) | $(DEPS
 	$$(call link_with,$(1),$$(SIZE_LINK_FLAGS) $$<,$$@.linked)
 	$(WASM_OPT) $(SIZE_OPT_FLAGS) $$@.linked -o $$@
 endef
-$(foreach a,dlmalloc walloc walloc-secure mimalloc emmalloc,$(eval $(call allocator_rules,$(a))))
+$(foreach a,dlmalloc walloc walloc-secure mimalloc emmalloc floor,$(eval $(call allocator_rules,$(a))))
 
 BENCH_MODULES := $(foreach a,$(BENCH_ALLOCATORS),\
   $(foreach p,$(BENCH_SYNTH) $(BENCH_REAL) malloc-family,$(BENCH_DIR)/$(p)-$(a).wasm))
