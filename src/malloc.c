@@ -47,13 +47,6 @@ static inline void release_block(struct span *s, int index) {
     else wl_large_free(s);
 }
 
-/* Releases the block `p` starts, which the secure build's quarantine held: it was checked
- * live when it went in, so only its span and index are looked up again. */
-static void release_pointer(void *p) {
-    struct span *s = wl_span_containing(wl_off_of(p));
-    release_block(s, s->kind == SPAN_SMALL ? wl_small_index(s, wl_off_of(p)) : 0);
-}
-
 /* What the program may use of a block: the secure build keeps its last bytes for the canary. */
 static size_t usable_size(const struct span *s) {
     size_t bytes = s->kind == SPAN_SMALL ? wl_classes[s->size_class].size : (size_t)s->count << WL_SLICE_SHIFT;
@@ -80,12 +73,8 @@ static inline void *hand_out_large(void *p) {
 /* Frees the live block `ptr` (of span `s`, index `index` when small). The secure build queues
  * it in the quarantine instead and frees the block that leaves it, if any. */
 static inline void retire(void *ptr, struct span *s, int index) {
-    if (WL_CANARY_SIZE) {
-        ptr = wl_secure_retire(ptr, usable_size(s));
-        if (ptr) release_pointer(ptr);
-        return;
-    }
-    release_block(s, index);
+    struct wl_freed block = { ptr, s, index, usable_size(s) }, leaving;
+    if (wl_secure_retire(&block, &leaving)) release_block(leaving.span, leaving.index);
 }
 
 static void *allocate(size_t size, size_t alignment, int clear);
@@ -94,7 +83,7 @@ static void *allocate(size_t size, size_t alignment, int clear);
  * real and the request tried once more; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
     int flushed = 0;
-    for (void *p; (p = wl_secure_flush_one()) != NULL; flushed = 1) release_pointer(p);
+    for (struct wl_freed block; wl_secure_flush_one(&block); flushed = 1) release_block(block.span, block.index);
     if (flushed) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);
     return NULL;

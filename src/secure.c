@@ -23,12 +23,7 @@
 #define QUARANTINE_BYTES ((size_t)4 << 20)
 #define QUARANTINE_LARGEST ((size_t)256 << 10)
 
-struct held {
-    void *p;
-    size_t usable;
-};
-
-static struct held ring[QUARANTINE_SLOTS];
+static struct wl_freed ring[QUARANTINE_SLOTS];
 static unsigned ring_oldest, ring_count;
 static size_t ring_bytes;
 static int seeded;
@@ -49,7 +44,7 @@ void wl_secure_init(void) {
     seeded = 1;
 }
 
-static void check_fill(const struct held *h) {
+static void check_fill(const struct wl_freed *h) {
     if (!wl_secure_fill_is(h->p, h->usable, WL_FREED_WORD))
         wl_fatal("write after free", h->p);
 }
@@ -67,29 +62,32 @@ int wl_secure_in_quarantine(const void *p) {
 
 /* A small block is checked when it is handed out again (secure.h), so only large blocks, whose
  * pages the page layer recycles unchecked, are checked on their way out. */
-void *wl_secure_flush_one(void) {
-    if (!ring_count) return NULL;
-    struct held *h = &ring[ring_oldest];
-    void *p = h->p;
+int wl_secure_flush_one(struct wl_freed *out) {
+    if (!ring_count) return 0;
+    struct wl_freed *h = &ring[ring_oldest];
     if (h->usable > WL_SMALL_MAX) check_fill(h);
+    *out = *h;
     ring_bytes -= h->usable;
     h->p = NULL;
     ring_oldest = (ring_oldest + 1) % QUARANTINE_SLOTS;
     ring_count--;
-    return p;
+    return 1;
 }
 
-void *wl_secure_retire(void *p, size_t usable) {
-    wl_secure_check_canary(p, usable);
-    wl_secure_fill(p, usable);
-    if (usable > QUARANTINE_LARGEST) return p;
-    void *leaving = NULL;
-    if (ring_count == QUARANTINE_SLOTS || ring_bytes + usable > QUARANTINE_BYTES)
-        leaving = wl_secure_flush_one();
-    ring[(ring_oldest + ring_count) % QUARANTINE_SLOTS] = (struct held){ p, usable };
+int wl_secure_retire(const struct wl_freed *block, struct wl_freed *leaving) {
+    wl_secure_check_canary(block->p, block->usable);
+    wl_secure_fill(block->p, block->usable);
+    if (block->usable > QUARANTINE_LARGEST) {
+        *leaving = *block;
+        return 1;
+    }
+    int left = 0;
+    if (ring_count == QUARANTINE_SLOTS || ring_bytes + block->usable > QUARANTINE_BYTES)
+        left = wl_secure_flush_one(leaving);
+    ring[(ring_oldest + ring_count) % QUARANTINE_SLOTS] = *block;
     ring_count++;
-    ring_bytes += usable;
-    return leaving;
+    ring_bytes += block->usable;
+    return left;
 }
 
 void wl_secure_check_span(const struct span *s) {

@@ -23,6 +23,15 @@
 
 #define WL_FREED_BYTE 0xdb
 
+/* A freed block on its way back to its span: the quarantine keeps what the free found out
+ * about it (span, index, usable size), so releasing it later looks nothing up again. */
+struct wl_freed {
+    void *p;
+    struct span *span;
+    int index;
+    size_t usable;
+};
+
 #ifdef WALLOC_SECURE
 
 #include "report.h"
@@ -102,9 +111,9 @@ static inline void wl_secure_handout(void *p, size_t usable, int small) {
 }
 
 /* Takes a block the program freed (the caller made sure it is not in the quarantine already):
- * checks its canary, fills it and queues it. Returns the block that leaves the quarantine,
- * checked and ready to be released, or NULL when none leaves. */
-void *wl_secure_retire(void *p, size_t usable);
+ * checks its canary, fills it and queues it. Returns 1 with *leaving set to the block that
+ * leaves the quarantine, checked and ready to be released, or 0 when none leaves. */
+int wl_secure_retire(const struct wl_freed *block, struct wl_freed *leaving);
 
 /* Whether `p` is in the ring of the quarantine. */
 int wl_secure_in_quarantine(const void *p);
@@ -117,9 +126,9 @@ static inline int wl_secure_held(const void *p) {
     return __builtin_expect(first == WL_FREED_WORD, 0) && wl_secure_in_quarantine(p);
 }
 
-/* Takes the oldest block out of the quarantine, checked, for release; NULL when it is empty.
- * An allocation that runs out of memory empties the quarantine and tries again. */
-void *wl_secure_flush_one(void);
+/* Takes the oldest block out of the quarantine into *out, checked, for release; 0 when it is
+ * empty. An allocation that runs out of memory empties the quarantine and tries again. */
+int wl_secure_flush_one(struct wl_freed *out);
 
 /* A new small span of `blocks` blocks: unless its memory is still zero, every block gets the
  * freed fill, so that a block handed out for the first time passes the check of a reused one. */
@@ -143,12 +152,12 @@ static inline void wl_secure_init(void) {}
 static inline void wl_secure_handout(void *p, size_t usable, int small) {
     (void)p, (void)usable, (void)small;
 }
-static inline void *wl_secure_retire(void *p, size_t usable) {
-    (void)usable;
-    return p;
+static inline int wl_secure_retire(const struct wl_freed *block, struct wl_freed *leaving) {
+    *leaving = *block;
+    return 1;
 }
 static inline int wl_secure_held(const void *p) { return (void)p, 0; }
-static inline void *wl_secure_flush_one(void) { return NULL; }
+static inline int wl_secure_flush_one(struct wl_freed *out) { return (void)out, 0; }
 static inline void wl_secure_check_canary(const void *p, size_t usable) { (void)p, (void)usable; }
 static inline void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed) {
     (void)start, (void)block_size, (void)blocks, (void)zeroed;
