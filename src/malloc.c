@@ -83,7 +83,8 @@ static void *allocate(size_t size, size_t alignment, int clear);
  * real and the request tried once more; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
     int flushed = 0;
-    for (struct wl_freed block; wl_secure_flush_one(&block); flushed = 1) release_block(block.span, block.index);
+    for (struct wl_freed block; wl_secure_flush_one(&block); flushed = 1)
+        release_block(block.span, block.index);
     if (flushed) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);
     return NULL;
