@@ -3,6 +3,7 @@
 #   make js/walloc.wasm   the freestanding module walloc.mjs loads (part of `make`)
 #   make test-js          node --test suites of the package (tests/js/*.test.mjs)
 #   make test-browser     the demo in Debian's chromium, driven by playwright-core
+#   make test-types       walloc.d.ts type-checked by tsc, as a TypeScript user imports it
 #   make demo-web         serves demo/index.html on http://localhost:8080/demo/
 #   make bench-js         copyIn/copyOut and fill/copy against typed-array and u32 loops
 #                         (part of `make bench`; `make bench-quick` runs it briefly)
@@ -40,7 +41,7 @@ $(JS_NODE_MODULES): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund
 	@touch $@
 
-.PHONY: test-js test-browser demo-web bench-js bench-js-quick
+.PHONY: test-js test-browser test-types demo-web bench-js bench-js-quick
 test-js: $(JS_WASM)
 	$(NODE) --test tests/js/
 
@@ -57,6 +58,12 @@ bench-js: $(JS_WASM)
 bench-js-quick: $(JS_WASM)
 	$(NODE) bench/js-copy.mjs --quick
 
-test:: test-js test-browser
+# walloc.d.ts as a TypeScript user imports it (the package is a file: dependency of tests/js):
+# tsc --strict over tests/js/types/usage.ts, whose @ts-expect-error lines are misuses that the
+# declarations must reject.
+test-types: $(JS_NODE_MODULES)
+	$(NODE) tests/js/node_modules/typescript/bin/tsc -p tests/js/types/tsconfig.json
+
+test:: test-js test-browser test-types
 bench:: bench-js
 bench-quick:: bench-js-quick

@@ -1,0 +1,43 @@
+// Type-checked by `make test-types` (tsc --noEmit), never run: walloc.d.ts as a TypeScript user
+// sees it through the package's "exports". Each @ts-expect-error line is a misuse the types
+// must reject; should a declaration loosen (to any, say), tsc reports the directive as unused
+// and the check fails.
+import Walloc, { SLICE, TIER, type Pointer, type TierMark, type WallocStats } from 'walloc';
+
+export async function usage(): Promise<number> {
+  const heap: Walloc = await Walloc.instantiate({
+    maxBytes: 64 << 20,
+    throwOnOOM: false,
+    tiers: { reserveBytes: 1 << 20, layout: [{ name: 'frame', share: 100, alignment: 16 }] },
+  });
+  const block: Pointer = heap.malloc(64);
+  const bytes: Uint8Array = heap.view(block, 64);
+  const floats: Float32Array = heap.view(block, 16, Float32Array);
+  heap.copyIn(block, new Float64Array(8));
+  const copied: Uint8Array = heap.copyOut(block, 64);
+  const unsubscribe: () => boolean = heap.onGrow(({ buffer, bytes: size }) => void [buffer.byteLength, size]);
+  const stats: WallocStats = heap.stats();
+  const mark: TierMark = heap.tierMark(TIER.SCENE);
+  heap.tierRelease(mark);
+  const owner: number = heap.memoryMap()[0];
+  const isTier: boolean = owner === SLICE.TIER;
+  const asset: Promise<Uint8Array> = heap.loadAsset(new URL('https://example.com/a.bin'));
+  void [bytes, floats, copied, unsubscribe, asset, isTier];
+
+  // @ts-expect-error a size is a number
+  heap.malloc('64');
+  // @ts-expect-error a view's constructor must make a typed array over a buffer
+  heap.view(block, 4, Map);
+  // @ts-expect-error a mark cannot be forged by assignment
+  mark.offset = 0;
+  // @ts-expect-error the default layout has no such tier
+  void TIER.AUDIO;
+  // @ts-expect-error the tier share is required
+  await Walloc.instantiate({ tiers: { layout: [{ name: 'frame' }] } });
+  // @ts-expect-error stats are numbers, not strings
+  const wrong: string = stats.liveBytes;
+  void wrong;
+
+  heap.free(block);
+  return stats.liveBytes + stats.tiers.length;
+}
