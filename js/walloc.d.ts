@@ -83,12 +83,13 @@ export declare class Walloc {
   check(): void;
   onGrow(listener: (event: { buffer: ArrayBuffer; bytes: number }) => void): () => boolean;
 
+  /** `offset`: bytes into the block where the view, copy or fill starts (default 0). */
   view(ptr: Pointer, length: number): Uint8Array;
-  view<T>(ptr: Pointer, length: number, Ctor: TypedArrayConstructor<T>): T;
-  copyIn(ptr: Pointer, source: ArrayBuffer | ArrayBufferView): void;
-  copyOut(ptr: Pointer, length: number): Uint8Array;
-  fill(ptr: Pointer, byte: number, n: number): void;
-  copy(dst: Pointer, src: Pointer, n: number): void;
+  view<T>(ptr: Pointer, length: number, Ctor: TypedArrayConstructor<T>, offset?: number): T;
+  copyIn(ptr: Pointer, source: ArrayBuffer | ArrayBufferView, offset?: number): void;
+  copyOut(ptr: Pointer, length: number, offset?: number): Uint8Array;
+  fill(ptr: Pointer, byte: number, n: number, offset?: number): void;
+  copy(dst: Pointer, src: Pointer, n: number, dstOffset?: number, srcOffset?: number): void;
 
   tierAlloc(tier: number, size: number): Pointer;
   tierReset(tier: number): void;

@@ -207,42 +207,46 @@ export class Walloc {
   // ---- views and copies, checked against the block ----
 
   /**
-   * A `Ctor` (default Uint8Array) of `length` elements over the block at `ptr`, on the current
-   * buffer. Valid until memory grows or the block is freed or recycled.
+   * A `Ctor` (default Uint8Array) of `length` elements over the block at `ptr`, from `offset`
+   * bytes into it (a multiple of the element size), on the current buffer. Valid until memory
+   * grows or the block is freed or recycled.
    */
-  view(ptr, length, Ctor = Uint8Array) {
+  view(ptr, length, Ctor = Uint8Array, offset = 0) {
     if (typeof Ctor?.BYTES_PER_ELEMENT !== 'number') throw new TypeError('walloc: view needs a typed array constructor');
-    this.#checkRange(pointer(ptr), integer(length, 'length') * Ctor.BYTES_PER_ELEMENT, 'view');
-    return new Ctor(this.#current(), ptr, length);
+    const at = this.#checkRange(pointer(ptr), integer(length, 'length') * Ctor.BYTES_PER_ELEMENT, 'view', offset);
+    if (at % Ctor.BYTES_PER_ELEMENT) {
+      throw new RangeError(`walloc: view of ${Ctor.name} at ${hex(at)} is not aligned to ${Ctor.BYTES_PER_ELEMENT} bytes`);
+    }
+    return new Ctor(this.#current(), at, length);
   }
 
-  /** Copies `source` (ArrayBuffer or view) to the start of the block at `ptr`. */
-  copyIn(ptr, source) {
+  /** Copies `source` (ArrayBuffer or view) into the block at `ptr`, `offset` bytes in. */
+  copyIn(ptr, source, offset = 0) {
     const bytes = bytesOf(source);
-    this.#checkRange(pointer(ptr), bytes.length, 'copyIn');
-    new Uint8Array(this.#current(), ptr, bytes.length).set(bytes);
+    const at = this.#checkRange(pointer(ptr), bytes.length, 'copyIn', offset);
+    new Uint8Array(this.#current(), at, bytes.length).set(bytes);
   }
 
-  /** A copy (not a view) of the first `length` bytes of the block at `ptr`. */
-  copyOut(ptr, length) {
-    this.#checkRange(pointer(ptr), integer(length, 'length'), 'copyOut');
-    return new Uint8Array(this.#current(), ptr, length).slice();
+  /** A copy (not a view) of `length` bytes of the block at `ptr`, from `offset` bytes in. */
+  copyOut(ptr, length, offset = 0) {
+    const at = this.#checkRange(pointer(ptr), integer(length, 'length'), 'copyOut', offset);
+    return new Uint8Array(this.#current(), at, length).slice();
   }
 
-  /** Sets the first `n` bytes of the block at `ptr` to `byte` (one memory.fill). */
-  fill(ptr, byte, n) {
+  /** Sets `n` bytes of the block at `ptr`, from `offset` bytes in, to `byte` (one memory.fill). */
+  fill(ptr, byte, n, offset = 0) {
     integer(byte, 'byte');
     if (byte > 255) throw new RangeError(`walloc: fill byte must be 0..255, got ${byte}`);
-    this.#checkRange(pointer(ptr), integer(n, 'length'), 'fill');
-    this.#exports.wjs_fill(ptr, byte, n);
+    this.#exports.wjs_fill(this.#checkRange(pointer(ptr), integer(n, 'length'), 'fill', offset), byte, n);
   }
 
-  /** Copies `n` bytes from the block at `src` to the block at `dst` (one memory.copy). */
-  copy(dst, src, n) {
+  /** Copies `n` bytes from the block at `src` (from `srcOffset` bytes in) to the block at `dst`
+   * (from `dstOffset`); the ranges may overlap, as within one block (one memory.copy). */
+  copy(dst, src, n, dstOffset = 0, srcOffset = 0) {
     integer(n, 'length');
-    this.#checkRange(pointer(dst, 'destination'), n, 'copy');
-    this.#checkRange(pointer(src, 'source'), n, 'copy');
-    this.#exports.wjs_copy(dst, src, n);
+    const to = this.#checkRange(pointer(dst, 'destination'), n, 'copy', dstOffset);
+    const from = this.#checkRange(pointer(src, 'source'), n, 'copy', srcOffset);
+    this.#exports.wjs_copy(to, from, n);
   }
 
   // ---- tiered arenas ----
@@ -468,12 +472,17 @@ export class Walloc {
     return block ? block.size : this.usableSize(ptr);
   }
 
-  #checkRange(ptr, bytes, what) {
+  /** The address `offset` bytes into the block at `ptr`, once `bytes` from there are proven to
+   * lie inside it; a RangeError (TypeError for a non-integer offset) otherwise. */
+  #checkRange(ptr, bytes, what, offset = 0) {
+    integer(offset, 'offset');
     if (ptr === 0) throw new RangeError(`walloc: ${what} of the null pointer`);
     const size = this.#blockSize(ptr);
-    if (bytes > size) {
-      throw new RangeError(`walloc: ${what} of ${bytes} bytes exceeds the ${size} usable bytes of the block at ${hex(ptr)}`);
+    if (offset + bytes > size) {
+      const range = offset ? `${bytes} bytes at offset ${offset}` : `${bytes} bytes`;
+      throw new RangeError(`walloc: ${what} of ${range} exceeds the ${size} usable bytes of the block at ${hex(ptr)}`);
     }
+    return ptr + offset;
   }
 
   #notTierBlock(ptr, what) {

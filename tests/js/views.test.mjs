@@ -64,6 +64,42 @@ test('copyIn and copyOut beyond the block throw RangeError and write nothing', (
   heap.free(next);
 });
 
+test('offsets reach into a block: view, copyIn, copyOut, fill and copy start there', () => {
+  const ptr = heap.malloc(64);
+  heap.fill(ptr, 0, 64);
+  heap.copyIn(ptr, new Uint8Array([1, 2, 3]), 10);
+  assert.deepEqual([...heap.view(ptr, 14)].slice(9), [0, 1, 2, 3, 0]);
+  assert.deepEqual([...heap.copyOut(ptr, 3, 10)], [1, 2, 3]);
+  heap.fill(ptr, 0xee, 4, 60);
+  assert.deepEqual([...heap.view(ptr, 64)].slice(58), [0, 0, 0xee, 0xee, 0xee, 0xee]);
+  const words = heap.view(ptr, 2, Uint32Array, 8);
+  assert.equal(words.byteOffset, ptr + 8);
+  words[1] = 0x04030201 >>> 0;
+  assert.deepEqual([...heap.copyOut(ptr, 4, 12)], [1, 2, 3, 4]);
+  heap.copy(ptr, ptr, 4, 0, 12);
+  assert.deepEqual([...heap.copyOut(ptr, 4)], [1, 2, 3, 4], 'copy within one block, from an offset');
+  heap.free(ptr);
+});
+
+test('offsets past the block, unaligned or not integers throw and write nothing', () => {
+  const ptr = heap.malloc(40);
+  const usable = heap.usableSize(ptr);
+  heap.fill(ptr, 0x33, usable);
+  const overflow = (e) => e instanceof RangeError && /at offset \d+ exceeds the \d+ usable bytes/.test(e.message);
+  assert.throws(() => heap.copyIn(ptr, new Uint8Array(2).fill(0xff), usable - 1), overflow);
+  assert.throws(() => heap.fill(ptr, 0xff, 1, usable), overflow);
+  assert.throws(() => heap.copy(ptr, ptr, 8, usable - 4), overflow);
+  assert.throws(() => heap.copy(ptr, ptr, 8, 0, usable - 4), overflow);
+  assert.ok(heap.view(ptr, usable).every((b) => b === 0x33), 'nothing written');
+  assert.throws(() => heap.copyOut(ptr, 1, usable), overflow);
+  assert.equal(heap.copyOut(ptr, 0, usable).length, 0, 'an empty range at the very end is fine');
+  assert.throws(() => heap.view(ptr, 1, Float64Array, 4), (e) => e instanceof RangeError && /not aligned to 8 bytes/.test(e.message));
+  assert.throws(() => heap.copyOut(ptr, 1, -1), RangeError);
+  assert.throws(() => heap.copyOut(ptr, 1, 1.5), TypeError);
+  assert.throws(() => heap.copyIn(ptr, new Uint8Array(1), '2'), TypeError);
+  heap.free(ptr);
+});
+
 test('fill and copy work within blocks and reject ranges beyond them', () => {
   const a = heap.malloc(1000);
   const b = heap.malloc(2000);

@@ -14,7 +14,9 @@ export async function usage(): Promise<number> {
   const bytes: Uint8Array = heap.view(block, 64);
   const floats: Float32Array = heap.view(block, 16, Float32Array);
   heap.copyIn(block, new Float64Array(8));
-  const copied: Uint8Array = heap.copyOut(block, 64);
+  const copied: Uint8Array = heap.copyOut(block, 32, 32);
+  const tail: Float64Array = heap.view(block, 2, Float64Array, 48);
+  heap.copy(block, block, 8, 0, 56);
   const unsubscribe: () => boolean = heap.onGrow(({ buffer, bytes: size }) => void [buffer.byteLength, size]);
   const stats: WallocStats = heap.stats();
   const mark: TierMark = heap.tierMark(TIER.SCENE);
@@ -22,12 +24,14 @@ export async function usage(): Promise<number> {
   const owner: number = heap.memoryMap()[0];
   const isTier: boolean = owner === SLICE.TIER;
   const asset: Promise<Uint8Array> = heap.loadAsset(new URL('https://example.com/a.bin'));
-  void [bytes, floats, copied, unsubscribe, asset, isTier];
+  void [bytes, floats, copied, tail, unsubscribe, asset, isTier];
 
   // @ts-expect-error a size is a number
   heap.malloc('64');
   // @ts-expect-error a view's constructor must make a typed array over a buffer
   heap.view(block, 4, Map);
+  // @ts-expect-error an offset is a number of bytes
+  heap.copyIn(block, bytes, '8');
   // @ts-expect-error a mark cannot be forged by assignment
   mark.offset = 0;
   // @ts-expect-error the default layout has no such tier
