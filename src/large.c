@@ -37,6 +37,7 @@ void wl_large_free(struct span *s) {
 int wl_large_resize(struct span *s, size_t size) {
     if (size > WL_MAX_REQUEST) return 0;
     uint32_t before = s->count, wanted = slices_for(size ? size : 1);
+    if (wanted == before) return 1;
     if (wanted < before) wl_span_shrink(s, wanted);
     else if (wanted > before && !wl_span_extend(s, wanted)) return 0;
     count_resize(before, s->count);

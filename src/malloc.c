@@ -179,8 +179,12 @@ void *walloc_realloc(void *ptr, size_t size) {
     } else if (size > WL_SMALL_MAX && wl_large_resize(s, wl_secure_size(size))) {
         return hand_out(ptr, usable_size(s), 0);
     }
-    void *moved = walloc_malloc(size);
-    if (!moved) return NULL;
+    /* A block that moves to grow past WL_SMALL_MAX gets an eighth more than asked, the room a
+     * size class would give it: a large block otherwise grows by whole slices, and a buffer
+     * growing in small steps would move every 4 KiB instead of every eighth of its size. */
+    void *moved = NULL;
+    if (size > usable && size > WL_SMALL_MAX && size / 8 < WL_MAX_REQUEST - size) moved = walloc_malloc(size + size / 8);
+    if (!moved && !(moved = walloc_malloc(size))) return NULL;
     __builtin_memcpy(moved, ptr, size < usable ? size : usable);
     retire(ptr, s, index);
     return moved;
