@@ -179,11 +179,12 @@ void *walloc_realloc(void *ptr, size_t size) {
     } else if (size > WL_SMALL_MAX && wl_large_resize(s, wl_secure_size(size))) {
         return hand_out(ptr, usable_size(s), 0);
     }
-    /* A block that moves to grow past WL_SMALL_MAX gets an eighth more than asked, the room a
-     * size class would give it: a large block otherwise grows by whole slices, and a buffer
-     * growing in small steps would move every 4 KiB instead of every eighth of its size. */
+    /* A block past WL_SMALL_MAX that moves to grow by less than an eighth gets an eighth more
+     * than asked, the room a size class would give it: a large block otherwise grows by whole
+     * slices, and a buffer growing in small steps would move every 4 KiB. A program that grows
+     * its buffers by doubling gets exactly what it asks for. */
     void *moved = NULL;
-    if (size > usable && size > WL_SMALL_MAX && size / 8 < WL_MAX_REQUEST - size) moved = walloc_malloc(size + size / 8);
+    if (size > usable && size > WL_SMALL_MAX && size - usable < usable / 8) moved = walloc_malloc(size + size / 8);
     if (!moved && !(moved = walloc_malloc(size))) return NULL;
     __builtin_memcpy(moved, ptr, size < usable ? size : usable);
     retire(ptr, s, index);
