@@ -184,7 +184,8 @@ void *walloc_realloc(void *ptr, size_t size) {
      * slices, and a buffer growing in small steps would move every 4 KiB. A program that grows
      * its buffers by doubling gets exactly what it asks for. */
     void *moved = NULL;
-    if (size > usable && size > WL_SMALL_MAX && size - usable < usable / 8) moved = walloc_malloc(size + size / 8);
+    int room = size > usable && size > WL_SMALL_MAX && size - usable < usable / 8;
+    if (room && size / 8 <= SIZE_MAX - size) moved = walloc_malloc(size + size / 8);
     if (!moved && !(moved = walloc_malloc(size))) return NULL;
     __builtin_memcpy(moved, ptr, size < usable ? size : usable);
     retire(ptr, s, index);
