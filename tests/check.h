@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "walloc.h"
+
 struct test_entry {
     const char *name;
     void (*run)(void);
@@ -84,6 +86,11 @@ static inline int check_main(const struct test_entry *tests, size_t count, int a
         if (check_selected(tests[t].name, argc, argv))
             check_run_one(&tests[t], after_each);
     return check_summary();
+}
+
+/* The after_each hook of the heap tests: the whole heap must still be consistent. */
+static inline void check_heap_is_consistent(void) {
+    CHECK(walloc_check() == 0);
 }
 
 #endif

@@ -758,10 +758,6 @@ TEST(stats_count_growth_and_peak) {
     walloc_free(again);
 }
 
-static void heap_is_consistent(void) {
-    CHECK(walloc_check() == 0);
-}
-
 static const struct test_entry tests[] = {
     TEST_ENTRY(last_error_is_empty_while_nothing_went_wrong),
     TEST_ENTRY(malloc_zero_is_unique_and_freeable),
@@ -802,5 +798,5 @@ int main(int argc, char **argv) {
     /* The first allocation sets the heap up; before it the counters describe no heap at all,
      * and tests that start from a snapshot of them must see a live heap even when run alone. */
     walloc_free(walloc_malloc(1));
-    return check_main(tests, TEST_COUNT(tests), argc, argv, heap_is_consistent);
+    return check_main(tests, TEST_COUNT(tests), argc, argv, check_heap_is_consistent);
 }

@@ -173,14 +173,10 @@ TEST(game_loop_keeps_persistent_data_and_memory_flat) {
     walloc_tiers_destroy(t);
 }
 
-static void heap_is_consistent(void) {
-    CHECK(walloc_check() == 0);
-}
-
 static const struct test_entry tests[] = {
     TEST_ENTRY(game_loop_keeps_persistent_data_and_memory_flat),
 };
 
 int main(int argc, char **argv) {
-    return check_main(tests, TEST_COUNT(tests), argc, argv, heap_is_consistent);
+    return check_main(tests, TEST_COUNT(tests), argc, argv, check_heap_is_consistent);
 }

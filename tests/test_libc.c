@@ -243,10 +243,6 @@ TEST(regcomp_and_regexec) {
     CHECK(stats_now().live_bytes == before.live_bytes);
 }
 
-static void heap_is_consistent(void) {
-    CHECK(walloc_check() == 0);
-}
-
 static const struct test_entry tests[] = {
     TEST_ENTRY(standard_names_are_the_walloc_functions),
     TEST_ENTRY(malloc_and_walloc_malloc_share_one_heap),
@@ -262,5 +258,5 @@ static const struct test_entry tests[] = {
 };
 
 int main(int argc, char **argv) {
-    return check_main(tests, TEST_COUNT(tests), argc, argv, heap_is_consistent);
+    return check_main(tests, TEST_COUNT(tests), argc, argv, check_heap_is_consistent);
 }

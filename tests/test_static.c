@@ -155,15 +155,11 @@ TEST(statics_and_stack_survive_heap_growth_past_256_mib) {
     CHECK(damaged == 0);
 }
 
-static void heap_is_consistent(void) {
-    CHECK(walloc_check() == 0);
-}
-
 static const struct test_entry tests[] = {
     TEST_ENTRY(heap_starts_above_static_data_and_stack),
     TEST_ENTRY(statics_and_stack_survive_heap_growth_past_256_mib),
 };
 
 int main(int argc, char **argv) {
-    return check_main(tests, TEST_COUNT(tests), argc, argv, heap_is_consistent);
+    return check_main(tests, TEST_COUNT(tests), argc, argv, check_heap_is_consistent);
 }

@@ -485,10 +485,6 @@ TEST(stats_count_allocations_recycling_and_peaks) {
     walloc_tiers_destroy(t);
 }
 
-static void heap_is_consistent(void) {
-    CHECK(walloc_check() == 0);
-}
-
 static const struct test_entry tests[] = {
     TEST_ENTRY(growth_chains_or_extends_and_keeps_every_block),
     TEST_ENTRY(compact_and_release_give_back_chunks_after_the_kept_part),
@@ -512,5 +508,5 @@ static const struct test_entry tests[] = {
 };
 
 int main(int argc, char **argv) {
-    return check_main(tests, TEST_COUNT(tests), argc, argv, heap_is_consistent);
+    return check_main(tests, TEST_COUNT(tests), argc, argv, check_heap_is_consistent);
 }
