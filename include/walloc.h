@@ -45,16 +45,22 @@ extern "C" {
 #endif
 
 /* Returns a block of at least `size` bytes, aligned to 16 when size >= 16 (to 8 below), or
- * NULL with errno = ENOMEM. malloc(0) returns a unique pointer that must be freed. Cost: O(1)
- * for sizes up to 32 KiB (the lowest set bit of the bitmap of its size class's current span);
- * larger
- * blocks are page spans found by best fit in O(log n) bins, growing memory when none fits. */
+ * NULL with errno = ENOMEM. malloc(0) returns a unique pointer that must be freed. Cost, by
+ * size: up to 1 KiB O(1), the lowest set bit of the bitmap of its size class's current span
+ * (classes round up by at most an eighth); up to 64 KiB O(1), a block cut at the request
+ * rounded to 16 bytes plus a 4-byte header from shared medium spans, found through two bitmaps
+ * of free-block bins; larger blocks are page spans found by best fit in O(log n) bins. Memory
+ * grows when nothing fits. The secure build serves everything up to 32 KiB from size classes,
+ * which carry no header to corrupt. */
 void *walloc_malloc(size_t size);
 
 /* Releases a block returned by the malloc family; free(NULL) does nothing. Cost: O(1) for
- * small blocks; large spans coalesce with free neighbours in O(1) (plus one page-table write
- * per 4 KiB page when a span changes owner). A pointer that is not the start of a live block
- * (double free, interior, foreign or unaligned pointer) is reported and traps. */
+ * small blocks; medium blocks merge with free neighbours in O(1), and a medium span left empty
+ * goes back to the page pool (one is kept); large spans coalesce with free neighbours in O(1)
+ * (plus one page-table write per 4 KiB page when a span changes owner). A pointer that is not
+ * the start of a live block (double free, interior, foreign or unaligned pointer) is reported
+ * and traps; for medium blocks that is decided by a bitmap outside the blocks, never by what
+ * the memory before the pointer holds. */
 void walloc_free(void *ptr);
 
 /* Returns `count * size` zeroed bytes, or NULL with errno = ENOMEM when the product overflows
@@ -63,18 +69,21 @@ void walloc_free(void *ptr);
 void *walloc_calloc(size_t count, size_t size);
 
 /* Resizes a block, keeping its contents up to the smaller size. A small block stays in place
- * while it holds `size` and is no more than twice `size`. A large block shrinks in place and
- * grows in place into free memory after it (or new memory at the top of the heap), but moves
- * to a size class when `size` drops to 32 KiB or less. Otherwise the block moves (one copy).
+ * while it holds `size` and is no more than twice `size`. A medium block shrinks in place
+ * (freeing its tail once that is an eighth of it or more) and grows in place into a free block
+ * after it, up to 64 KiB. A large block shrinks in place and grows in place into free memory
+ * after it (or new memory at the top of the heap), but moves when `size` drops to 32 KiB or
+ * less. Otherwise the block moves (one copy); a block past 1 KiB that moves to grow by less
+ * than an eighth is given an eighth more, so a buffer grown in small steps moves rarely.
  * realloc(NULL, n) is malloc(n); realloc(p, 0) returns a minimal block (never NULL while
  * memory lasts) that must still be freed. On failure it returns NULL with errno = ENOMEM and
  * leaves the old block untouched. Invalid pointers trap as in free(). */
 void *walloc_realloc(void *ptr, size_t size);
 
 /* Returns `size` bytes aligned to `alignment`, which must be a power of two (any power up to
- * 2 GiB; a non-power of two fails with EINVAL). Alignments up to 4 KiB are served from size
- * classes whose blocks fall on that alignment; larger ones carve an aligned span and give the
- * rest back. Errors: NULL with errno = EINVAL or ENOMEM. */
+ * 2 GiB; a non-power of two fails with EINVAL). Alignments up to 16 are served as malloc
+ * serves them; up to 4 KiB, sizes up to 32 KiB come from size classes whose blocks fall on
+ * that alignment; the rest carve an aligned span and give the rest of it back. Errors: NULL with errno = EINVAL or ENOMEM. */
 void *walloc_aligned_alloc(size_t alignment, size_t size);
 
 /* Same as aligned_alloc (the obsolete name some code still calls). */
@@ -84,8 +93,9 @@ void *walloc_memalign(size_t alignment, size_t size);
  * of two multiple of sizeof(void *), ENOMEM when memory runs out. On error *out is untouched. */
 int walloc_posix_memalign(void **out, size_t alignment, size_t size);
 
-/* Returns the usable size of a live block (its size class or span, >= the request), 0 for
- * NULL. O(1). A pointer that is not a live block traps as in free(). */
+/* Returns the usable size of a live block (its size class, its medium block less the header,
+ * or its span; >= the request), 0 for NULL. O(1). A pointer that is not a live block traps as
+ * in free(). */
 size_t walloc_malloc_usable_size(void *ptr);
 
 /* Caps the linear memory the heap may grow to, in bytes (rounded down to 64 KiB pages; the

@@ -49,7 +49,8 @@ static uint8_t slice_code(uint32_t slice) {
     if (s == &wl_meta_span) return MAP_META;
     switch (s->kind) {
     case SPAN_FREE: return MAP_FREE;
-    case SPAN_SMALL: return MAP_SMALL;
+    case SPAN_SMALL:
+    case SPAN_MEDIUM: return MAP_SMALL;
     case SPAN_LARGE: return MAP_LARGE;
     case SPAN_TIER: return MAP_TIER;
     default: return MAP_UNUSED;

@@ -1,8 +1,10 @@
-/* malloc.c - the public malloc family: picks small or large, checks pointers, reports misuse.
+/* malloc.c - the public malloc family: picks small, medium or large, checks pointers, reports
+ * misuse.
  * The secure build's checks (secure.h) enter through hand_out, retire, out_of_memory and the
  * quarantine test in live_block; in the default build they compile to nothing. */
 #include "walloc.h"
 #include "large.h"
+#include "medium.h"
 #include "pages.h"
 #include "platform.h"
 #include "report.h"
@@ -13,18 +15,23 @@
  * *index receives the block index in a small span. */
 static inline int starts_live_block(const struct span *s, wl_off off, int *index) {
     if (!s) return 0;
-    if (s->kind != SPAN_SMALL) return off == wl_span_start(s);
-    *index = wl_small_index(s, off);
-    return *index >= 0 && !wl_small_is_free(s, (unsigned)*index);
+    if (__builtin_expect(s->kind == SPAN_SMALL, 1)) {
+        *index = wl_small_index(s, off);
+        return *index >= 0 && !wl_small_is_free(s, (unsigned)*index);
+    }
+    if (s->kind == SPAN_MEDIUM) return wl_medium_is_live(s, off);
+    return off == wl_span_start(s);
 }
 
 /* Stops the program over a pointer that is not a live block: `freed_what` when it points at a
- * freed small block or at the start of a page of free heap memory, `invalid_what` otherwise. */
+ * freed small block, into a free medium block or at the start of a page of free heap memory,
+ * `invalid_what` otherwise. */
 _Noreturn static void report_bad_pointer(void *ptr, const char *freed_what,
                                          const char *invalid_what) {
     wl_off off = wl_off_of(ptr);
     struct span *s = wl_span_containing(off);
-    int freed = s ? s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0
+    int freed = s ? (s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0) ||
+                        (s->kind == SPAN_MEDIUM && wl_medium_is_free(s, off))
                   : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
     if (WL_CANARY_SIZE && s && wl_secure_held(ptr)) freed = 1;
     wl_fatal(freed ? freed_what : invalid_what, ptr);
@@ -42,14 +49,18 @@ static inline struct span *live_block(void *ptr, int *index, const char *freed_w
     return s;
 }
 
-static inline void release_block(struct span *s, int index) {
-    if (s->kind == SPAN_SMALL) wl_small_free(s, (unsigned)index);
+static inline void release_block(void *p, struct span *s, int index) {
+    if (__builtin_expect(s->kind == SPAN_SMALL, 1)) wl_small_free(s, (unsigned)index);
+    else if (s->kind == SPAN_MEDIUM) wl_medium_free(s, wl_off_of(p));
     else wl_large_free(s);
 }
 
-/* What the program may use of a block: the secure build keeps its last bytes for the canary. */
-static size_t usable_size(const struct span *s) {
-    size_t bytes = s->kind == SPAN_SMALL ? wl_classes[s->size_class].size : (size_t)s->count << WL_SLICE_SHIFT;
+/* What the program may use of the live block `p` of span `s`: the secure build keeps its last
+ * bytes for the canary. */
+static size_t usable_size(const void *p, const struct span *s) {
+    size_t bytes = s->kind == SPAN_SMALL    ? wl_classes[s->size_class].size
+                   : s->kind == SPAN_MEDIUM ? wl_medium_usable(wl_off_of(p))
+                                            : (size_t)s->count << WL_SLICE_SHIFT;
     return bytes - WL_CANARY_SIZE;
 }
 
@@ -66,25 +77,33 @@ static inline void *hand_out_small(void *p, unsigned cls) {
 }
 
 static inline void *hand_out_large(void *p) {
-    if (WL_CANARY_SIZE) hand_out(p, usable_size(wl_span_containing(wl_off_of(p))), 0);
+    if (WL_CANARY_SIZE) hand_out(p, usable_size(p, wl_span_containing(wl_off_of(p))), 0);
     return p;
 }
 
 /* Frees the live block `ptr` (of span `s`, index `index` when small). The secure build queues
  * it in the quarantine instead and frees the block that leaves it, if any. */
 static inline void retire(void *ptr, struct span *s, int index) {
-    struct wl_freed block = { ptr, s, index, usable_size(s) }, leaving;
-    if (wl_secure_retire(&block, &leaving)) release_block(leaving.span, leaving.index);
+    struct wl_freed block = { ptr, s, index, WL_CANARY_SIZE ? usable_size(ptr, s) : 0 }, leaving;
+    if (wl_secure_retire(&block, &leaving)) release_block(leaving.p, leaving.span, leaving.index);
 }
 
 static void *allocate(size_t size, size_t alignment, int clear);
+
+/* A medium block; when the medium spans have no room and no new one can be had (memory is
+ * capped or refused), a span of its own as a large block gets: free slices too few for a
+ * medium span may still hold it. */
+static void *medium_or_large(size_t need) {
+    void *p = wl_medium_alloc(need);
+    return p ? p : wl_large_alloc(need, 1);
+}
 
 /* A request memory could not serve. What the secure build's quarantine holds is freed for
  * real and the request tried once more; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
     int flushed = 0;
     for (struct wl_freed block; wl_secure_flush_one(&block); flushed = 1)
-        release_block(block.span, block.index);
+        release_block(block.p, block.span, block.index);
     if (flushed) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);
     return NULL;
@@ -95,7 +114,9 @@ static void *out_of_memory(size_t size, size_t alignment, int clear) {
 static void *allocate(size_t size, size_t alignment, int clear) {
     void *p;
     size_t need = wl_secure_size(size);
-    if (need <= WL_SMALL_MAX && alignment <= WL_SLICE_SIZE) {
+    if (need > WL_CLASSED_MAX && need <= WL_MEDIUM_MAX && alignment <= WL_GRANULE) {
+        p = medium_or_large(need);
+    } else if (need <= WL_SMALL_MAX && alignment <= WL_SLICE_SIZE) {
         /* Blocks start at multiples of their size from a slice boundary, so a class whose size
          * is a multiple of the alignment yields aligned blocks; powers of two always qualify. */
         unsigned cls = wl_class_of(need > alignment ? need : alignment);
@@ -113,10 +134,13 @@ static void *allocate(size_t size, size_t alignment, int clear) {
 
 void *walloc_malloc(size_t size) {
     size_t need = wl_secure_size(size);
-    if (need <= WL_SMALL_MAX) {
+    if (need <= WL_CLASSED_MAX) {
         unsigned cls = wl_class_of(need);
         void *p = wl_small_alloc(cls);
         if (__builtin_expect(p != NULL, 1)) return hand_out_small(p, cls);
+    } else if (need <= WL_MEDIUM_MAX) {
+        void *p = medium_or_large(need);
+        if (p) return p;
     } else {
         void *p = wl_large_alloc(need, 1);
         if (p) return hand_out_large(p);
@@ -163,28 +187,32 @@ int walloc_posix_memalign(void **out, size_t alignment, size_t size) {
 size_t walloc_malloc_usable_size(void *ptr) {
     if (!ptr) return 0;
     int index;
-    return usable_size(live_block(ptr, &index, "malloc_usable_size after free",
-                                  "invalid malloc_usable_size"));
+    return usable_size(ptr, live_block(ptr, &index, "malloc_usable_size after free",
+                                       "invalid malloc_usable_size"));
 }
 
 void *walloc_realloc(void *ptr, size_t size) {
     if (!ptr) return walloc_malloc(size);
     int index;
     struct span *s = live_block(ptr, &index, "realloc after free", "invalid realloc");
-    size_t usable = usable_size(s);
+    size_t usable = usable_size(ptr, s);
     wl_secure_check_canary(ptr, usable);
     if (s->kind == SPAN_SMALL) {
         /* Stay while the block is no more than twice what is asked. */
         if (size <= usable && size >= usable / 2) return ptr;
+    } else if (s->kind == SPAN_MEDIUM) {
+        /* A medium block grows in place up to the medium limit and shrinks in place always. */
+        if ((size <= WL_MEDIUM_MAX || size <= usable) && wl_medium_resize(wl_off_of(ptr), size)) return ptr;
     } else if (size > WL_SMALL_MAX && wl_large_resize(s, wl_secure_size(size))) {
-        return hand_out(ptr, usable_size(s), 0);
+        /* A large block stays a span down to WL_SMALL_MAX: under a slice of waste, no copy. */
+        return hand_out(ptr, usable_size(ptr, s), 0);
     }
-    /* A block past WL_SMALL_MAX that moves to grow by less than an eighth gets an eighth more
-     * than asked, the room a size class would give it: a large block otherwise grows by whole
-     * slices, and a buffer growing in small steps would move every 4 KiB. A program that grows
-     * its buffers by doubling gets exactly what it asks for. */
+    /* A block past WL_CLASSED_MAX that moves to grow by less than an eighth gets an eighth more
+     * than asked, the room a size class would give it: a medium or large block otherwise fits
+     * its request closely, and a buffer growing in small steps would move at every step. A
+     * program that grows its buffers by doubling gets exactly what it asks for. */
     void *moved = NULL;
-    int room = size > usable && size > WL_SMALL_MAX && size - usable < usable / 8;
+    int room = size > usable && size > WL_CLASSED_MAX && size - usable < usable / 8;
     if (room && size / 8 <= SIZE_MAX - size) moved = walloc_malloc(size + size / 8);
     if (!moved && !(moved = walloc_malloc(size))) return NULL;
     __builtin_memcpy(moved, ptr, size < usable ? size : usable);

@@ -23,12 +23,13 @@ int wl_span_extend(struct span *s, uint32_t count);
 /* Cuts an in-use span down to `count` (>= 1) slices, freeing its tail. */
 void wl_span_shrink(struct span *s, uint32_t count);
 
-/* The in-use (SMALL or LARGE) span holding offset `off`, or NULL. Map entries of in-use spans
- * are exact and no other entry names an in-use descriptor, so the kind is the whole test. */
+/* The span of malloc blocks (SMALL, MEDIUM or LARGE) holding offset `off`, or NULL. Map
+ * entries of in-use spans are exact and no other entry names an in-use descriptor, so the kind
+ * is the whole test. */
 static inline struct span *wl_span_containing(wl_off off) {
     if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return NULL;
     struct span *s = wl_map_get(wl_slice_of(off));
-    return s && (s->kind == SPAN_SMALL || s->kind == SPAN_LARGE) ? s : NULL;
+    return s && (unsigned)(s->kind - SPAN_SMALL) <= SPAN_LARGE - SPAN_SMALL ? s : NULL;
 }
 
 /* Whether `off` lies in heap memory that is not in use: freed, never handed out, or a span

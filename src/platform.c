@@ -3,16 +3,11 @@
 #include "walloc.h"
 #include "platform.h"
 
-wl_off wl_memory_base;
-
 #if defined(__wasm__)
 
 extern unsigned char __heap_base;
 
-wl_off wl_platform_init(void) {
-    wl_memory_base = 0;
-    return (wl_off)&__heap_base;
-}
+wl_off wl_platform_init(void) { return (wl_off)&__heap_base; }
 
 uint32_t wl_platform_memory_pages(void) { return (uint32_t)__builtin_wasm_memory_size(0); }
 
@@ -59,6 +54,8 @@ static void *native_region;
 #define NATIVE_ALIGNMENT ((uint64_t)1 << 31)
 
 uint32_t wl_platform_memory_pages(void) { return native_pages; }
+
+wl_off wl_memory_base;
 
 static int64_t engine_grow(uint32_t pages) {
     uint64_t old = native_pages;

@@ -20,7 +20,8 @@
 #define WL_EINVAL EINVAL
 #endif
 
-/* Sets wl_memory_base and returns the offset where the heap may begin (__heap_base). */
+/* Sets wl_memory_base (natively; on wasm it is 0) and returns the offset where the heap may
+ * begin (__heap_base). */
 wl_off wl_platform_init(void);
 
 /* Current size of linear memory, in wasm pages. */

@@ -1,18 +1,19 @@
 /* report.c - fatal reports and walloc_last_error. The message is built by hand (no printf):
  * the freestanding build has none, and a heap that just found itself corrupt should not call
- * into code that may allocate. */
+ * into code that may allocate. Everything here runs once, at the end, so it is compiled for
+ * size (WL_COLD). */
 #include "walloc.h"
 #include "platform.h"
 #include "report.h"
 
 static char last_error[160];
 
-static size_t append(size_t at, const char *text) {
+static WL_COLD size_t append(size_t at, const char *text) {
     while (*text && at < sizeof last_error - 2) last_error[at++] = *text++;
     return at;
 }
 
-static size_t append_hex(size_t at, uintptr_t value) {
+static WL_COLD size_t append_hex(size_t at, uintptr_t value) {
     char digits[2 * sizeof value];
     int n = 0;
     do {
@@ -24,14 +25,14 @@ static size_t append_hex(size_t at, uintptr_t value) {
     return at;
 }
 
-static void publish(size_t at) {
+static WL_COLD void publish(size_t at) {
     last_error[at] = '\n';
     wl_platform_write_error(last_error, at + 1);
     last_error[at] = '\0';
 }
 
 /* `walloc: <what><joint>0x<ptr><tail>`, then the trap. */
-_Noreturn static void fatal(const char *what, const char *joint, const void *ptr, const char *tail) {
+_Noreturn static WL_COLD void fatal(const char *what, const char *joint, const void *ptr, const char *tail) {
     size_t at = append(0, "walloc: ");
     at = append(at, what);
     at = append(at, joint);

@@ -1,5 +1,6 @@
 /* stats.c - counters, the growth cap, and walloc_check's walk over the whole heap. */
 #include "walloc.h"
+#include "medium.h"
 #include "pages.h"
 #include "platform.h"
 #include "report.h"
@@ -19,11 +20,11 @@ size_t walloc_set_limit(size_t bytes) {
 
 void walloc_get_stats(struct walloc_stats *out) {
     if (!wl_heap.ready) wl_heap_init();
-    size_t small_live = wl_heap.live_bytes - wl_heap.large_live_bytes;
+    size_t small_live = wl_heap.live_bytes - wl_heap.large_live_bytes - wl_heap.medium_live_bytes;
     out->heap_bytes = wl_heap.end - wl_heap.start;
     out->live_bytes = wl_heap.live_bytes;
     out->peak_live_bytes = wl_heap.peak_live_bytes;
-    out->free_bytes = wl_heap.free_span_bytes + (wl_heap.small_block_bytes - small_live);
+    out->free_bytes = wl_heap.free_span_bytes + (wl_heap.small_block_bytes - small_live) + wl_heap.medium_free_bytes;
     out->meta_bytes = wl_heap.meta_bytes;
     out->alloc_count = wl_heap.alloc_count;
     out->free_count = wl_heap.free_count;
@@ -37,6 +38,7 @@ struct tally {
     size_t spans, free_spans, available_spans;
     size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
     size_t tier_bytes;
+    size_t medium_span_bytes, medium_live_bytes, medium_free_bytes, medium_listed;
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -103,6 +105,16 @@ static int walk_spans(struct tally *t) {
             if ((err = check_map_covers(s)) || (err = check_small(s, t))) return err;
             wl_secure_check_span(s);
             break;
+        case SPAN_MEDIUM: {
+            size_t live = 0;
+            if ((err = check_map_covers(s)) ||
+                (err = wl_medium_check_span(s, &live, &t->medium_free_bytes, &t->medium_listed)))
+                return err;
+            t->live_bytes += live;
+            t->medium_live_bytes += live;
+            t->medium_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            break;
+        }
         case SPAN_LARGE:
             if ((err = check_map_covers(s))) return err;
             wl_secure_check_span(s);
@@ -154,7 +166,7 @@ static int check_lists(const struct tally *t) {
         }
     }
     if (binned != t->free_spans) return wl_check_failed(-26, "free span missing from the bins", 0);
-    return 0;
+    return wl_medium_check_bins(t->medium_listed);
 }
 
 static int check_counters(const struct tally *t) {
@@ -165,6 +177,9 @@ static int check_counters(const struct tally *t) {
         return wl_check_failed(-33, "small span byte counts are off", 0);
     if (t->meta_bytes != wl_heap.meta_bytes) return wl_check_failed(-34, "meta byte count is off", 0);
     if (t->tier_bytes != wl_heap.tier_bytes) return wl_check_failed(-35, "tier byte count is off", 0);
+    if (t->medium_span_bytes != wl_heap.medium_span_bytes || t->medium_live_bytes != wl_heap.medium_live_bytes ||
+        t->medium_free_bytes != wl_heap.medium_free_bytes)
+        return wl_check_failed(-36, "medium byte counts are off", 0);
     return 0;
 }
 

@@ -8,7 +8,13 @@
  *   SMALL  a run of 1..16 slices cut into equal blocks of one size class (8 B .. 32 KiB). A
  *          bitmap in the descriptor says which blocks are free, so blocks carry no header and
  *          no in-band link a stray write could corrupt. One span per class serves malloc; the
- *          others with free blocks wait in fullness groups (below) until it is full.
+ *          others with free blocks wait in fullness groups (below) until it is full. malloc
+ *          uses the classes up to WL_CLASSED_MAX (all of them in the secure build); aligned
+ *          requests use all of them.
+ *   MEDIUM WL_MEDIUM_SLICES slices where the blocks malloc asks for above WL_CLASSED_MAX are
+ *          carved at their own size and merged when freed (medium.c): a 4-byte header before
+ *          each block, free blocks in bins by size. A bitmap at the span's start marks the
+ *          live block starts, so free checks a pointer without trusting in-band data.
  *   LARGE  one block of more than 32 KiB, rounded up to whole slices.
  *   TIER   a chunk of a tiered arena (tiers.c): bump memory that is never a malloc block, so
  *          free() of a pointer into it is an invalid free. Its descriptor links the chunks of
@@ -62,11 +68,31 @@ typedef uintptr_t wl_off;
 #define WL_BITMAP_WORDS 8
 #define WL_MAX_BLOCKS (WL_BITMAP_WORDS * 64)
 
+/* malloc serves requests up to WL_CLASSED_MAX from size classes and the rest up to
+ * WL_MEDIUM_MAX from medium spans. Classes round up by as much as an eighth and every class
+ * keeps spans of its own, which above 1 KiB costs more memory than a header per block; the
+ * secure build keeps the classes, which have no in-band metadata to forge. */
+#ifdef WALLOC_SECURE
+#define WL_CLASSED_MAX WL_SMALL_MAX
+#define WL_MEDIUM_MAX WL_SMALL_MAX
+#else
+#define WL_CLASSED_MAX 1024u
+#define WL_MEDIUM_MAX 65536u
+#endif
+#define WL_GRANULE ((size_t)16)
+#define WL_MEDIUM_HEADER 4u
+#define WL_MEDIUM_SLICES 64u
+/* Bins of free medium blocks: sixteen per doubling from 1 KiB to the span size. */
+#define WL_MEDIUM_LISTED_MIN 1024u
+#define WL_MEDIUM_BIN_GROUPS 8
+#define WL_MEDIUM_BINS (WL_MEDIUM_BIN_GROUPS * 16)
+
 /* Free spans up to 32 slices have a bin per length; longer ones four bins per doubling. */
 #define WL_EXACT_BINS 32
 #define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
 
-enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_META, SPAN_TIER };
+/* The kinds that hold malloc blocks are consecutive, so one comparison tells them apart. */
+enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_MEDIUM, SPAN_LARGE, SPAN_META, SPAN_TIER };
 
 struct span {
     uint32_t first;          /* first slice number */
@@ -128,6 +154,13 @@ struct heap {
     size_t small_span_bytes; /* bytes of SMALL spans, blocks and tail waste */
     size_t small_block_bytes;/* blocks * size over SMALL spans */
     size_t large_live_bytes;
+    size_t medium_span_bytes;
+    size_t medium_live_bytes; /* usable bytes of live medium blocks */
+    size_t medium_free_bytes; /* bytes of free medium blocks, headers included */
+    uint32_t medium_bins[WL_MEDIUM_BINS]; /* offset of the first free block of each bin, or 0 */
+    uint16_t medium_bin_mask[WL_MEDIUM_BIN_GROUPS]; /* bit b: medium_bins[16 * group + b] */
+    uint8_t medium_group_mask; /* bit g: medium_bin_mask[g] is not 0 */
+    struct span *medium_spare; /* an empty medium span kept for the next allocation */
     size_t meta_bytes;
     size_t tier_bytes;       /* bytes of TIER spans */
     size_t live_bytes;
@@ -143,7 +176,12 @@ extern struct heap wl_heap;
 extern struct size_class wl_classes[WL_CLASS_COUNT];
 extern struct span wl_meta_span;
 extern struct span wl_free_interior;
+/* On wasm linear memory starts at address 0, a constant the compiler folds away. */
+#if defined(__wasm__)
+#define wl_memory_base ((wl_off)0)
+#else
 extern wl_off wl_memory_base;
+#endif
 
 static inline wl_off wl_off_of(const void *p) { return (uintptr_t)p - wl_memory_base; }
 static inline void *wl_ptr_of(wl_off off) { return (void *)(wl_memory_base + off); }

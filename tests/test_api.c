@@ -486,6 +486,76 @@ TEST(realloc_grows_a_large_block_into_the_free_span_after_it) {
     walloc_free(grown);
 }
 
+/* Between 1 KiB and 64 KiB a block is its request rounded to 16 bytes plus a 4-byte header
+ * (walloc.h), not a size class that may be an eighth larger: SQLite's 4 KiB page plus header
+ * (4104 bytes) must not cost 4608. */
+TEST(medium_blocks_fit_their_request_within_16_bytes) {
+    int loose = 0, misaligned = 0;
+    for (size_t size = 1025; size <= 64 * KiB; size += size / 7 + 1) {
+        void *p = walloc_malloc(size);
+        if (!CHECK(p != NULL))
+            return;
+        size_t usable = walloc_malloc_usable_size(p);
+        loose += usable < size || usable >= size + 16;
+        misaligned += !aligned_to(p, 16);
+        walloc_free(p);
+    }
+    CHECK(loose == 0);
+    CHECK(misaligned == 0);
+}
+
+/* Shrinking frees the tail of a medium block, and growing takes it back: the block never
+ * moves and its contents stay. */
+TEST(realloc_shrinks_a_medium_block_in_place_and_grows_it_back) {
+    void *p = walloc_malloc(8000);
+    if (!CHECK(p != NULL))
+        return;
+    pattern_fill(p, 8000, 21);
+    size_t before = stats_now().free_bytes;
+    CHECK(walloc_realloc(p, 2000) == p);
+    CHECK(walloc_malloc_usable_size(p) < 2016);
+    CHECK(stats_now().free_bytes >= before + 5984);
+    CHECK(walloc_realloc(p, 7000) == p);
+    CHECK(pattern_holds(p, 2000, 21));
+    walloc_free(p);
+}
+
+/* Freed medium blocks merge: after blocks of one size are freed, a block several times that
+ * size fits where they were, so memory does not grow. */
+TEST(freed_medium_blocks_merge_into_room_for_a_bigger_one) {
+    enum { COUNT = 24 };
+    void *blocks[COUNT];
+    for (size_t i = 0; i < COUNT; i++)
+        if (!CHECK((blocks[i] = walloc_malloc(2000)) != NULL))
+            return;
+    void *keep = walloc_malloc(2000);
+    for (size_t i = 0; i < COUNT; i++)
+        walloc_free(blocks[i]);
+    size_t heap = stats_now().heap_bytes;
+    void *big = walloc_malloc(COUNT * 2000 / 2);
+    CHECK(big != NULL);
+    CHECK(stats_now().heap_bytes == heap);
+    walloc_free(big);
+    walloc_free(keep);
+}
+
+/* White box: a medium block's header is the word before it (src/medium.c). An overflow that
+ * breaks it is what walloc_check must find. */
+TEST(check_reports_a_broken_medium_header) {
+    char *p = walloc_malloc(3000);
+    char *q = walloc_malloc(3000);
+    if (!CHECK(p != NULL && q != NULL))
+        return;
+    uint32_t saved, broken = 0x7ffffff0u;
+    memcpy(&saved, q - 4, 4);
+    memcpy(q - 4, &broken, 4);
+    CHECK(walloc_check() < 0);
+    memcpy(q - 4, &saved, 4);
+    CHECK(walloc_check() == 0);
+    walloc_free(p);
+    walloc_free(q);
+}
+
 TEST(realloc_failure_returns_null_and_leaves_the_block_untouched) {
     void *p = walloc_malloc(1000);
     if (!CHECK(p != NULL))
@@ -784,6 +854,10 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(realloc_shrinking_a_small_block_to_half_its_size_stays_in_place),
     TEST_ENTRY(realloc_within_the_usable_size_stays_in_place),
     TEST_ENTRY(realloc_grows_a_large_block_into_the_free_span_after_it),
+    TEST_ENTRY(medium_blocks_fit_their_request_within_16_bytes),
+    TEST_ENTRY(realloc_shrinks_a_medium_block_in_place_and_grows_it_back),
+    TEST_ENTRY(freed_medium_blocks_merge_into_room_for_a_bigger_one),
+    TEST_ENTRY(check_reports_a_broken_medium_header),
     TEST_ENTRY(realloc_failure_returns_null_and_leaves_the_block_untouched),
     TEST_ENTRY(usable_size_covers_the_request_and_is_writable),
     TEST_ENTRY(limit_caps_growth_with_enomem_and_can_be_raised),

@@ -226,6 +226,55 @@ static void unaligned_large(void) {
     walloc_free(p + 8);
 }
 
+/* Medium blocks (1-64 KiB) carry a header; free must not be fooled by what memory holds. */
+static void medium_double_free(void) {
+    char *p = allocate(3000);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+/* The freed block has merged with the free block before it: no block starts at p any more. */
+static void medium_double_free_merged(void) {
+    char *before = allocate(3000);
+    char *p = allocate(3000);
+    allocate(3000);
+    walloc_free(before);
+    walloc_free(p);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void medium_interior(void) {
+    char *p = allocate(3000);
+    expect("invalid free", p + 1024);
+    walloc_free(p + 1024);
+}
+
+/* The program wrote, inside its block, words that look like a live block's header: the live
+ * bits kept outside the blocks still say no block starts there. */
+static void medium_interior_forged_header(void) {
+    char *p = allocate(8000);
+    uint32_t header = 2048;
+    for (size_t at = 0; at + 4 <= 8000; at += 4)
+        memcpy(p + at, &header, 4);
+    expect("invalid free", p + 1024);
+    walloc_free(p + 1024);
+}
+
+static void medium_unaligned(void) {
+    char *p = allocate(3000);
+    expect("invalid free", p + 4);
+    walloc_free(p + 4);
+}
+
+static void medium_usable_size_of_freed(void) {
+    char *p = allocate(5000);
+    walloc_free(p);
+    expect("malloc_usable_size after free", p);
+    walloc_malloc_usable_size(p);
+}
+
 /* Heap memory that was never handed out: the middle of the free span at the top. */
 static void invalid_free_free_memory(void) {
     allocate(64 * KiB);
@@ -508,6 +557,12 @@ static const struct scenario scenarios[] = {
     { "large-double-free-delayed", large_double_free_delayed },
     { "unaligned-large", unaligned_large },
     { "invalid-free-free-memory", invalid_free_free_memory },
+    { "medium-double-free", medium_double_free },
+    { "medium-double-free-merged", medium_double_free_merged },
+    { "medium-interior", medium_interior },
+    { "medium-interior-forged-header", medium_interior_forged_header },
+    { "medium-unaligned", medium_unaligned },
+    { "medium-usable-size-of-freed", medium_usable_size_of_freed },
     { "free-before-any-malloc", free_before_any_malloc },
     { "usable-size-before-any-malloc", usable_size_before_any_malloc },
     { "realloc-before-any-malloc", realloc_before_any_malloc },
