@@ -19,7 +19,7 @@ static inline int starts_live_block(const struct span *s, wl_off off, int *index
         *index = wl_small_index(s, off);
         return *index >= 0 && !wl_small_is_free(s, (unsigned)*index);
     }
-    if (s->kind == SPAN_MEDIUM) return wl_medium_is_live(s, off);
+    if (wl_is_medium(s)) return wl_medium_is_live(s, off);
     return off == wl_span_start(s);
 }
 
@@ -31,7 +31,7 @@ _Noreturn static void report_bad_pointer(void *ptr, const char *freed_what,
     wl_off off = wl_off_of(ptr);
     struct span *s = wl_span_containing(off);
     int freed = s ? (s->kind == SPAN_SMALL && wl_small_index(s, off) >= 0) ||
-                        (s->kind == SPAN_MEDIUM && wl_medium_is_free(s, off))
+                        (wl_is_medium(s) && wl_medium_is_free(s, off))
                   : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
     if (WL_CANARY_SIZE && s && wl_secure_held(ptr)) freed = 1;
     wl_fatal(freed ? freed_what : invalid_what, ptr);
@@ -51,7 +51,7 @@ static inline struct span *live_block(void *ptr, int *index, const char *freed_w
 
 static inline void release_block(void *p, struct span *s, int index) {
     if (__builtin_expect(s->kind == SPAN_SMALL, 1)) wl_small_free(s, (unsigned)index);
-    else if (s->kind == SPAN_MEDIUM) wl_medium_free(s, wl_off_of(p));
+    else if (wl_is_medium(s)) wl_medium_free(s, wl_off_of(p));
     else wl_large_free(s);
 }
 
@@ -59,7 +59,7 @@ static inline void release_block(void *p, struct span *s, int index) {
  * bytes for the canary. */
 static size_t usable_size(const void *p, const struct span *s) {
     size_t bytes = s->kind == SPAN_SMALL    ? wl_classes[s->size_class].size
-                   : s->kind == SPAN_MEDIUM ? wl_medium_usable(wl_off_of(p))
+                   : wl_is_medium(s) ? wl_medium_usable(wl_off_of(p))
                                             : (size_t)s->count << WL_SLICE_SHIFT;
     return bytes - WL_CANARY_SIZE;
 }
@@ -200,7 +200,7 @@ void *walloc_realloc(void *ptr, size_t size) {
     if (s->kind == SPAN_SMALL) {
         /* Stay while the block is no more than twice what is asked. */
         if (size <= usable && size >= usable / 2) return ptr;
-    } else if (s->kind == SPAN_MEDIUM) {
+    } else if (wl_is_medium(s)) {
         /* A medium block grows in place up to the medium limit and shrinks in place always. */
         if ((size <= WL_MEDIUM_MAX || size <= usable) && wl_medium_resize(wl_off_of(ptr), size)) return ptr;
     } else if (size > WL_SMALL_MAX && wl_large_resize(s, wl_secure_size(size))) {

@@ -5,6 +5,12 @@
 
 #include "types.h"
 
+/* Whether `s` is a medium span. The secure build has none, so its calls to medium.c compile
+ * away. */
+static inline int wl_is_medium(const struct span *s) {
+    return WL_MEDIUM_MAX > WL_CLASSED_MAX && s->kind == SPAN_MEDIUM;
+}
+
 /* A block of at least `size` bytes (WL_CLASSED_MAX < size <= WL_MEDIUM_MAX), aligned to 16 and
  * counted live; NULL when memory runs out (the caller sets errno). O(1): two bitmap searches
  * and list operations, or a new span from the page layer. */

@@ -11,11 +11,15 @@
  *          others with free blocks wait in fullness groups (below) until it is full. malloc
  *          uses the classes up to WL_CLASSED_MAX (all of them in the secure build); aligned
  *          requests use all of them.
- *   MEDIUM WL_MEDIUM_SLICES slices where the blocks malloc asks for above WL_CLASSED_MAX are
- *          carved at their own size and merged when freed (medium.c): a 4-byte header before
- *          each block, free blocks in bins by size. A bitmap at the span's start marks the
- *          live block starts, so free checks a pointer without trusting in-band data.
- *   LARGE  one block of more than 32 KiB, rounded up to whole slices.
+ *   MEDIUM WL_MEDIUM_SLICES slices (256 KiB) where the blocks malloc asks for above
+ *          WL_CLASSED_MAX and up to WL_MEDIUM_MAX are carved at their own size and merged when
+ *          freed (medium.c): a 4-byte header before each block, free blocks in bins by size. A
+ *          bitmap at the span's start marks the live block starts, so free checks a pointer
+ *          without trusting in-band data. Fixed-length spans: shorter first spans for small
+ *          programs fragmented, and cost more memory on every workload measured.
+ *   LARGE  one block of more than WL_MEDIUM_MAX (a resized one: of more than WL_SMALL_MAX),
+ *          rounded up to whole slices; a medium request too when memory is too short for a
+ *          new medium span.
  *   TIER   a chunk of a tiered arena (tiers.c): bump memory that is never a malloc block, so
  *          free() of a pointer into it is an invalid free. Its descriptor links the chunks of
  *          its tier oldest first and says where in the tier the chunk begins.
@@ -27,7 +31,7 @@
  * two loads and can prove the pointer is a block start. A free span's first and last entries
  * point at its descriptor (that is all coalescing needs); the slices between point at the
  * static descriptor wl_free_interior (or are NULL, in memory never handed out). So an entry
- * whose descriptor is SMALL or LARGE is always exact, and free needs no range check.
+ * whose descriptor is SMALL, MEDIUM or LARGE is always exact, and free needs no range check.
  *
  * Descriptors and the map are "meta" slices: their map entries point at one static descriptor of
  * kind META, so a pointer into them is never mistaken for a block.
@@ -82,7 +86,8 @@ typedef uintptr_t wl_off;
 #define WL_GRANULE ((size_t)16)
 #define WL_MEDIUM_HEADER 4u
 #define WL_MEDIUM_SLICES 64u
-/* Bins of free medium blocks: sixteen per doubling from 1 KiB to the span size. */
+/* Bins of free medium blocks: sixteen per doubling from 1 KiB to the span size. Shorter free
+ * blocks are in no bin: no medium request fits them. */
 #define WL_MEDIUM_LISTED_MIN 1024u
 #define WL_MEDIUM_BIN_GROUPS 8
 #define WL_MEDIUM_BINS (WL_MEDIUM_BIN_GROUPS * 16)
