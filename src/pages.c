@@ -394,7 +394,9 @@ void wl_span_release(struct span *s) {
     make_free(s, s->first, s->count, 0);
 }
 
-int wl_span_extend(struct span *s, uint32_t count) {
+/* wl_span_extend and wl_span_shrink serve realloc of large blocks only, where the copy they
+ * save costs far more than their own code: compiled for size. */
+WL_COLD int wl_span_extend(struct span *s, uint32_t count) {
     uint32_t end = s->first + s->count, missing = count - s->count;
     if (!reserve_descriptors()) return 0;
     struct span *right = free_span_starting(end);
@@ -418,7 +420,7 @@ int wl_span_extend(struct span *s, uint32_t count) {
     return 1;
 }
 
-void wl_span_shrink(struct span *s, uint32_t count) {
+WL_COLD void wl_span_shrink(struct span *s, uint32_t count) {
     if (count >= s->count || !reserve_descriptors()) return;
     uint32_t tail = s->first + count, tail_count = s->count - count;
     s->count = count;

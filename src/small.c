@@ -95,7 +95,9 @@ static void group_remove(struct size_class *c, struct span *s) {
     s->next = s->prev = NULL;
 }
 
-static struct span *new_span(unsigned cls) {
+/* Once per span, not per block: compiled for size, which pays for live_block's inlining in
+ * malloc.c. */
+static WL_COLD struct span *new_span(unsigned cls) {
     struct size_class *c = &wl_classes[cls];
     struct span *s = wl_span_alloc(c->slices, 1, SPAN_SMALL);
     if (!s) return NULL;
