@@ -75,12 +75,12 @@ static inline void set_live(wl_off span_start, wl_off off, int live) {
     *bits = live ? *bits | bit : *bits & ~bit;
 }
 
-/* The bin operations stay out of line: inlined at each of their callers they made the malloc
- * family 600 bytes larger for no speed that could be told from noise. */
 /* Where a link goes that has no block to go to: the bin operations store unconditionally, as
  * which way a branch on an empty neighbour goes is a coin toss the processor mispredicts. */
 static uint32_t nowhere;
 
+/* The bin operations stay out of line: inlined at each of their callers they made the malloc
+ * family 600 bytes larger for no speed that could be told from noise. */
 __attribute__((noinline)) static void bin_insert(wl_off b, uint32_t size) {
     unsigned bin = bin_of(size);
     uint32_t head = wl_heap.medium_bins[bin];
