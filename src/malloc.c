@@ -60,9 +60,9 @@ static inline void release_block(void *p, struct span *s, int index) {
 /* What the program may use of the live block `p` of span `s`: the secure build keeps its last
  * bytes for the canary. */
 static size_t usable_size(const void *p, const struct span *s) {
-    size_t bytes = s->kind == SPAN_SMALL    ? wl_classes[s->size_class].size
-                   : wl_is_medium(s) ? wl_medium_usable(wl_off_of(p))
-                                            : (size_t)s->count << WL_SLICE_SHIFT;
+    size_t bytes = s->kind == SPAN_SMALL ? wl_classes[s->size_class].size
+                   : wl_is_medium(s)     ? wl_medium_usable(wl_off_of(p))
+                                         : (size_t)s->count << WL_SLICE_SHIFT;
     return bytes - WL_CANARY_SIZE;
 }
 
@@ -141,6 +141,7 @@ void *walloc_malloc(size_t size) {
         void *p = wl_small_alloc(cls);
         if (__builtin_expect(p != NULL, 1)) return hand_out_small(p, cls);
     } else if (need <= WL_MEDIUM_MAX) {
+        /* No hand_out: the secure build, the only one it does anything in, has no medium range. */
         void *p = medium_or_large(need);
         if (p) return p;
     } else {
