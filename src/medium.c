@@ -142,7 +142,6 @@ static WL_COLD wl_off add_span(void) {
     s->zeroed = 0;
     *word_at(b) = REGION_BYTES | FREE;
     *word_at(start + SPAN_BYTES - WL_MEDIUM_HEADER) = PREV_FREE;
-    wl_heap.medium_span_bytes += SPAN_BYTES;
     wl_heap.medium_free_bytes += REGION_BYTES;
     return b;
 }
@@ -175,7 +174,6 @@ static WL_COLD int keep_empty_span(struct span *s) {
         wl_heap.medium_spare = s;
         return 1;
     }
-    wl_heap.medium_span_bytes -= SPAN_BYTES;
     wl_heap.medium_free_bytes -= REGION_BYTES;
     wl_span_release(s);
     return 0;
@@ -226,8 +224,8 @@ int wl_medium_resize(wl_off off, size_t request) {
     *word_at(b) = want | (header & PREV_FREE);
     wl_heap.medium_free_bytes = wl_heap.medium_free_bytes + have - want;
     wl_heap.medium_live_bytes = wl_heap.medium_live_bytes + want - have;
-    wl_heap.live_bytes -= have;
-    wl_count_live(want);
+    wl_heap.live_bytes -= have - WL_MEDIUM_HEADER;
+    wl_count_live(want - WL_MEDIUM_HEADER);
     return 1;
 }
 

@@ -38,7 +38,7 @@ struct tally {
     size_t spans, free_spans, available_spans;
     size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
     size_t tier_bytes;
-    size_t medium_span_bytes, medium_live_bytes, medium_free_bytes, medium_listed;
+    size_t medium_live_bytes, medium_free_bytes, medium_listed;
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -112,7 +112,6 @@ static int walk_spans(struct tally *t) {
                 return err;
             t->live_bytes += live;
             t->medium_live_bytes += live;
-            t->medium_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             break;
         }
         case SPAN_LARGE:
@@ -177,8 +176,7 @@ static int check_counters(const struct tally *t) {
         return wl_check_failed(-33, "small span byte counts are off", 0);
     if (t->meta_bytes != wl_heap.meta_bytes) return wl_check_failed(-34, "meta byte count is off", 0);
     if (t->tier_bytes != wl_heap.tier_bytes) return wl_check_failed(-35, "tier byte count is off", 0);
-    if (t->medium_span_bytes != wl_heap.medium_span_bytes || t->medium_live_bytes != wl_heap.medium_live_bytes ||
-        t->medium_free_bytes != wl_heap.medium_free_bytes)
+    if (t->medium_live_bytes != wl_heap.medium_live_bytes || t->medium_free_bytes != wl_heap.medium_free_bytes)
         return wl_check_failed(-36, "medium byte counts are off", 0);
     return 0;
 }

@@ -159,7 +159,6 @@ struct heap {
     size_t small_span_bytes; /* bytes of SMALL spans, blocks and tail waste */
     size_t small_block_bytes;/* blocks * size over SMALL spans */
     size_t large_live_bytes;
-    size_t medium_span_bytes;
     size_t medium_live_bytes; /* usable bytes of live medium blocks */
     size_t medium_free_bytes; /* bytes of free medium blocks, headers included */
     uint32_t medium_bins[WL_MEDIUM_BINS]; /* offset of the first free block of each bin, or 0 */
