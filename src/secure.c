@@ -15,17 +15,7 @@
 #include <unistd.h>
 #endif
 
-/* The quarantine: a ring of the last blocks freed, up to QUARANTINE_SLOTS of them and about
- * QUARANTINE_BYTES in all. Blocks above QUARANTINE_LARGEST skip it (they are filled and
- * released at once), so it never holds enough memory to make an allocation fail; and should
- * memory run out anyway, the caller empties it and retries. */
-#define QUARANTINE_SLOTS 64
-#define QUARANTINE_BYTES ((size_t)4 << 20)
-#define QUARANTINE_LARGEST ((size_t)256 << 10)
-
-static struct wl_freed ring[QUARANTINE_SLOTS];
-static unsigned ring_oldest, ring_count;
-static size_t ring_bytes;
+struct wl_quarantine wl_quarantine;
 static int seeded;
 uint64_t wl_secure_secret;
 
@@ -44,7 +34,7 @@ void wl_secure_init(void) {
     seeded = 1;
 }
 
-static void check_fill(const struct wl_freed *h) {
+void wl_secure_check_fill(const struct wl_freed *h) {
     if (!wl_secure_fill_is(h->p, h->usable, WL_FREED_WORD))
         wl_fatal("write after free", h->p);
 }
@@ -55,39 +45,9 @@ void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zer
 }
 
 int wl_secure_in_quarantine(const void *p) {
-    for (unsigned i = 0; i < QUARANTINE_SLOTS; i++)
-        if (ring[i].p == p) return 1;
+    for (unsigned i = 0; i < WL_QUARANTINE_SLOTS; i++)
+        if (wl_quarantine.ring[i].p == p) return 1;
     return 0;
-}
-
-/* A small block is checked when it is handed out again (secure.h), so only large blocks, whose
- * pages the page layer recycles unchecked, are checked on their way out. */
-int wl_secure_flush_one(struct wl_freed *out) {
-    if (!ring_count) return 0;
-    struct wl_freed *h = &ring[ring_oldest];
-    if (h->usable > WL_SMALL_MAX) check_fill(h);
-    *out = *h;
-    ring_bytes -= h->usable;
-    h->p = NULL;
-    ring_oldest = (ring_oldest + 1) % QUARANTINE_SLOTS;
-    ring_count--;
-    return 1;
-}
-
-int wl_secure_retire(const struct wl_freed *block, struct wl_freed *leaving) {
-    wl_secure_check_canary(block->p, block->usable);
-    wl_secure_fill(block->p, block->usable);
-    if (block->usable > QUARANTINE_LARGEST) {
-        *leaving = *block;
-        return 1;
-    }
-    int left = 0;
-    if (ring_count == QUARANTINE_SLOTS || ring_bytes + block->usable > QUARANTINE_BYTES)
-        left = wl_secure_flush_one(leaving);
-    ring[(ring_oldest + ring_count) % QUARANTINE_SLOTS] = *block;
-    ring_count++;
-    ring_bytes += block->usable;
-    return left;
 }
 
 void wl_secure_check_span(const struct span *s) {
@@ -103,14 +63,12 @@ void wl_secure_check_span(const struct span *s) {
 }
 
 void wl_secure_check_quarantine(void) {
-    for (unsigned i = 0; i < QUARANTINE_SLOTS; i++)
-        if (ring[i].p) check_fill(&ring[i]);
+    for (unsigned i = 0; i < WL_QUARANTINE_SLOTS; i++)
+        if (wl_quarantine.ring[i].p) wl_secure_check_fill(&wl_quarantine.ring[i]);
 }
 
 void wl_secure_forget(void) {
-    __builtin_memset(ring, 0, sizeof ring);
-    ring_oldest = ring_count = 0;
-    ring_bytes = 0;
+    wl_quarantine = (struct wl_quarantine){ 0 };
 }
 
 int walloc_seed(unsigned long long seed) {

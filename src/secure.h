@@ -110,10 +110,63 @@ static inline void wl_secure_handout(void *p, size_t usable, int small) {
     __builtin_memcpy((unsigned char *)p + usable, &canary, sizeof canary);
 }
 
+/* The quarantine: a ring of the last blocks freed, up to WL_QUARANTINE_SLOTS of them and about
+ * WL_QUARANTINE_BYTES in all. Blocks above WL_QUARANTINE_LARGEST skip it (they are filled and
+ * released at once), so it never holds enough memory to make an allocation fail; and should
+ * memory run out anyway, the caller empties it and retries. Its operations are inline: called
+ * through secure.c, every free built a wl_freed on the shadow stack and made two calls, which
+ * cost small-object churn a quarter of the default build's time. */
+#define WL_QUARANTINE_SLOTS 64u
+#define WL_QUARANTINE_BYTES ((size_t)4 << 20)
+#define WL_QUARANTINE_LARGEST ((size_t)256 << 10)
+
+struct wl_quarantine {
+    struct wl_freed ring[WL_QUARANTINE_SLOTS];
+    unsigned oldest, count;
+    size_t bytes;
+};
+
+extern struct wl_quarantine wl_quarantine;
+
+/* Reports the quarantined block `h` when its fill was written to. */
+void wl_secure_check_fill(const struct wl_freed *h);
+
+/* Takes the oldest block out of the quarantine into *out, checked, for release; 0 when it is
+ * empty. An allocation that runs out of memory empties the quarantine and tries again. A small
+ * block is checked when it is handed out again (wl_secure_handout), so only large blocks, whose
+ * pages the page layer recycles unchecked, are checked here. */
+static inline int wl_secure_flush_one(struct wl_freed *out) {
+    struct wl_quarantine *q = &wl_quarantine;
+    if (!q->count) return 0;
+    struct wl_freed *h = &q->ring[q->oldest];
+    if (__builtin_expect(h->usable > WL_SMALL_MAX, 0)) wl_secure_check_fill(h);
+    *out = *h;
+    q->bytes -= h->usable;
+    h->p = NULL;
+    q->oldest = (q->oldest + 1) % WL_QUARANTINE_SLOTS;
+    q->count--;
+    return 1;
+}
+
 /* Takes a block the program freed (the caller made sure it is not in the quarantine already):
  * checks its canary, fills it and queues it. Returns 1 with *leaving set to the block that
  * leaves the quarantine, checked and ready to be released, or 0 when none leaves. */
-int wl_secure_retire(const struct wl_freed *block, struct wl_freed *leaving);
+static inline int wl_secure_retire(const struct wl_freed *block, struct wl_freed *leaving) {
+    struct wl_quarantine *q = &wl_quarantine;
+    wl_secure_check_canary(block->p, block->usable);
+    wl_secure_fill(block->p, block->usable);
+    if (__builtin_expect(block->usable > WL_QUARANTINE_LARGEST, 0)) {
+        *leaving = *block;
+        return 1;
+    }
+    int left = 0;
+    if (q->count == WL_QUARANTINE_SLOTS || q->bytes + block->usable > WL_QUARANTINE_BYTES)
+        left = wl_secure_flush_one(leaving);
+    q->ring[(q->oldest + q->count) % WL_QUARANTINE_SLOTS] = *block;
+    q->count++;
+    q->bytes += block->usable;
+    return left;
+}
 
 /* Whether `p` is in the ring of the quarantine. */
 int wl_secure_in_quarantine(const void *p);
@@ -125,10 +178,6 @@ static inline int wl_secure_held(const void *p) {
     __builtin_memcpy(&first, p, sizeof first);
     return __builtin_expect(first == WL_FREED_WORD, 0) && wl_secure_in_quarantine(p);
 }
-
-/* Takes the oldest block out of the quarantine into *out, checked, for release; 0 when it is
- * empty. An allocation that runs out of memory empties the quarantine and tries again. */
-int wl_secure_flush_one(struct wl_freed *out);
 
 /* A new small span of `blocks` blocks: unless its memory is still zero, every block gets the
  * freed fill, so that a block handed out for the first time passes the check of a reused one. */
