@@ -115,7 +115,7 @@ static inline void wl_secure_handout(void *p, size_t usable, int small) {
  * released at once), so it never holds enough memory to make an allocation fail; and should
  * memory run out anyway, the caller empties it and retries. Its operations are inline: called
  * through secure.c, every free built a wl_freed on the shadow stack and made two calls, which
- * cost small-object churn a quarter of the default build's time. */
+ * cost small-object churn a tenth of the default build's time. */
 #define WL_QUARANTINE_SLOTS 64u
 #define WL_QUARANTINE_BYTES ((size_t)4 << 20)
 #define WL_QUARANTINE_LARGEST ((size_t)256 << 10)
