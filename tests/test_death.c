@@ -64,11 +64,23 @@ static void *allocate(size_t size) {
     return obtained(walloc_malloc(size), "malloc", size);
 }
 
-static void double_free(void) {
-    char *p = allocate(64);
+/* Frees a block of `size` bytes twice. */
+static void free_twice(size_t size) {
+    char *p = allocate(size);
     walloc_free(p);
     expect("double free", p);
     walloc_free(p);
+}
+
+/* Frees a pointer `offset` bytes into a fresh block of `size` bytes: `kind` must be reported. */
+static void free_inside(size_t size, size_t offset, const char *kind) {
+    char *p = allocate(size);
+    expect(kind, p + offset);
+    walloc_free(p + offset);
+}
+
+static void double_free(void) {
+    free_twice(64);
 }
 
 /* Other sizes than 64 are allocated in between, so the freed block cannot be handed out again
@@ -118,35 +130,25 @@ static void invalid_free_high(void) {
 }
 
 static void interior(void) {
-    char *p = allocate(64);
-    expect("invalid free", p + 16);
-    walloc_free(p + 16);
+    free_inside(64, 16, "invalid free");
 }
 
 static void interior_large(void) {
-    char *p = allocate(1 * MiB);
-    expect("invalid free", p + 16);
-    walloc_free(p + 16);
+    free_inside(1 * MiB, 16, "invalid free");
 }
 
 /* A page boundary inside a large block looks like a span start to a careless check. */
 static void interior_large_page(void) {
-    char *p = allocate(1 * MiB);
-    expect("invalid free", p + 4 * KiB);
-    walloc_free(p + 4 * KiB);
+    free_inside(1 * MiB, 4 * KiB, "invalid free");
 }
 
 static void unaligned(void) {
-    char *p = allocate(64);
-    expect("invalid free", p + 1);
-    walloc_free(p + 1);
+    free_inside(64, 1, "invalid free");
 }
 
 /* The slot after the only block of its class was never handed out. */
 static void free_unallocated_slot(void) {
-    char *p = allocate(48);
-    expect("any", p + 48);
-    walloc_free(p + 48);
+    free_inside(48, 48, "any");
 }
 
 static void usable_size_of_freed(void) {
@@ -170,10 +172,7 @@ static void realloc_of_interior(void) {
 }
 
 static void large_double_free(void) {
-    char *p = allocate(1 * MiB);
-    walloc_free(p);
-    expect("double free", p);
-    walloc_free(p);
+    free_twice(1 * MiB);
 }
 
 /* The freed span has merged with its free neighbour: its own descriptor is gone. */
@@ -199,10 +198,7 @@ static void free_after_realloc_moved(void) {
 }
 
 static void double_free_zero_size(void) {
-    char *p = allocate(0);
-    walloc_free(p);
-    expect("double free", p);
-    walloc_free(p);
+    free_twice(0);
 }
 
 /* Large spans freed in between merge and are handed out again as other sizes. */
@@ -221,17 +217,12 @@ static void large_double_free_delayed(void) {
 }
 
 static void unaligned_large(void) {
-    char *p = allocate(100 * KiB);
-    expect("invalid free", p + 8);
-    walloc_free(p + 8);
+    free_inside(100 * KiB, 8, "invalid free");
 }
 
 /* Medium blocks (1-64 KiB) carry a header; free must not be fooled by what memory holds. */
 static void medium_double_free(void) {
-    char *p = allocate(3000);
-    walloc_free(p);
-    expect("double free", p);
-    walloc_free(p);
+    free_twice(3000);
 }
 
 /* The freed block has merged with the free block before it: no block starts at p any more. */
@@ -246,9 +237,7 @@ static void medium_double_free_merged(void) {
 }
 
 static void medium_interior(void) {
-    char *p = allocate(3000);
-    expect("invalid free", p + 1024);
-    walloc_free(p + 1024);
+    free_inside(3000, 1024, "invalid free");
 }
 
 /* The program wrote, inside its block, words that look like a live block's header: the live
@@ -263,9 +252,7 @@ static void medium_interior_forged_header(void) {
 }
 
 static void medium_unaligned(void) {
-    char *p = allocate(3000);
-    expect("invalid free", p + 4);
-    walloc_free(p + 4);
+    free_inside(3000, 4, "invalid free");
 }
 
 static void medium_usable_size_of_freed(void) {
