@@ -26,6 +26,17 @@ EXPORT(wjs_stats) void wjs_stats(void) {
     publish(words, sizeof words / sizeof *words);
 }
 
+/* walloc_set_limit counted in wasm pages. Its size_t `bytes` cannot say 4 GiB on wasm32: 2^32 is
+ * one past SIZE_MAX, which rounds down to 65535 pages, and a cap of 4 GiB comes back as SIZE_MAX.
+ * A count of pages says both exactly. The cap of all 65536 pages, which no `bytes` can ask for,
+ * goes straight into the field walloc_set_limit sets (the call has made the heap ready). */
+EXPORT(wjs_set_limit_pages) uint32_t wjs_set_limit_pages(uint32_t pages) {
+    const uint32_t all = (uint32_t)(WL_MAX_MEMORY / WL_WASM_PAGE_SIZE);
+    size_t previous = walloc_set_limit(pages < all ? (size_t)pages * WL_WASM_PAGE_SIZE : SIZE_MAX);
+    if (pages >= all) wl_heap.limit_pages = all;
+    return previous == SIZE_MAX ? all : (uint32_t)(previous / WL_WASM_PAGE_SIZE);
+}
+
 /* With -mbulk-memory these compile to single memory.fill / memory.copy instructions; the
  * caller has already checked both ranges against their blocks. */
 EXPORT(wjs_fill) void wjs_fill(unsigned char *dst, int byte, size_t n) { __builtin_memset(dst, byte, n); }
@@ -42,9 +53,10 @@ static uint8_t map_out[4096];
 EXPORT(wjs_map_capacity) uint32_t wjs_map_capacity(void) { return sizeof map_out; }
 
 static uint8_t slice_code(uint32_t slice) {
-    if (!wl_heap.ready || slice < wl_slice_of(wl_heap.start)) return MAP_STATIC;
-    if (slice >= wl_slice_of(wl_heap.end)) return MAP_UNUSED;
+    if (!wl_heap.ready || slice < wl_heap.first_slice) return MAP_STATIC;
+    if (slice >= wl_heap.end_slice) return MAP_UNUSED;
     const struct span *s = wl_map_get(slice);
+    if (s == &wl_host_memory) return MAP_UNUSED;
     if (!s || s == &wl_free_interior) return MAP_FREE;
     if (s == &wl_meta_span) return MAP_META;
     switch (s->kind) {

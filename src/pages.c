@@ -27,8 +27,11 @@
 struct heap wl_heap;
 struct span wl_meta_span = { .kind = SPAN_META };
 struct span wl_free_interior = { .kind = SPAN_DEAD };
+struct span wl_host_memory = { .kind = SPAN_DEAD };
 
-static uint32_t end_slice(void) { return wl_slice_of(wl_heap.end); }
+#define WL_SLICES_PER_PAGE ((uint32_t)(WL_WASM_PAGE_SIZE >> WL_SLICE_SHIFT))
+
+static uint32_t end_slice(void) { return wl_heap.end_slice; }
 
 unsigned wl_bin_of(uint32_t count) {
     if (count <= WL_EXACT_BINS) return count - 1;
@@ -127,7 +130,7 @@ static struct span *free_span_starting(uint32_t slice) {
 
 /* The free span that ends just before `slice`, or NULL. */
 static struct span *free_span_ending(uint32_t slice) {
-    struct span *s = slice > wl_slice_of(wl_heap.start) ? wl_map_get(slice - 1) : NULL;
+    struct span *s = slice > wl_heap.first_slice ? wl_map_get(slice - 1) : NULL;
     return s && s->kind == SPAN_FREE && s->first + s->count == slice ? s : NULL;
 }
 
@@ -200,9 +203,9 @@ static uint32_t map_slices_for(uint32_t last) {
 
 /* Makes the page map cover slices below `last`, moving it to a new array twice as large (or
  * as large as needed) from the lowest free memory, else from the front of the region being
- * added ([*cursor, region_last), fresh and zero). The old array is left to the caller to
+ * added ([*cursor, region_last), zero when `fresh`). The old array is left to the caller to
  * free, once descriptors are at hand. */
-WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last) {
+WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last, int fresh) {
     if (last <= wl_heap.map_entries) return 1;
     uint32_t slices = map_slices_for(last), first;
     struct span *below = lowest_free_span(slices);
@@ -212,6 +215,7 @@ WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_la
     } else if (*cursor + slices <= region_last) {
         first = *cursor;
         *cursor += slices;
+        if (!fresh) __builtin_memset(wl_ptr_of(wl_slice_off(first)), 0, (size_t)slices << WL_SLICE_SHIFT);
     } else {
         return 0;
     }
@@ -223,15 +227,18 @@ WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_la
     return 1;
 }
 
-/* Takes ownership of fresh (zeroed) memory [from, to): map coverage, descriptors if the pool is
- * low, then a free span; a map that moved leaves its old slices free. Returns 0 when the
- * region is too small to carry its own meta slices. */
-WL_COLD static int add_region(wl_off from, wl_off to) {
-    uint32_t first = wl_slice_of(from), last = wl_slice_of(to), cursor = first;
+/* Takes ownership of the slices [first, last): map coverage, descriptors if the pool is low,
+ * then a free span, whose memory is known to be zero when `fresh`; a map that moved leaves its
+ * old slices free. Pages between the heap's end and `first` were grown by someone else: they
+ * are marked as not the heap's. Returns 0 when the region is too small to carry its own meta
+ * slices. */
+WL_COLD static int add_region(uint32_t first, uint32_t last, int fresh) {
+    uint32_t cursor = first;
     struct span **old_map = wl_heap.map;
     uint32_t old_map_slices = slices_of_map(wl_heap.map_entries);
-    if (!cover_map(last, &cursor, last)) return 0;
-    wl_heap.end = to;
+    if (!cover_map(last, &cursor, last, fresh)) return 0;
+    for (uint32_t slice = wl_heap.end_slice; slice < first; slice++) wl_map_set(slice, &wl_host_memory);
+    wl_heap.end_slice = last;
     while (dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) < WL_DESCRIPTOR_RESERVE + 1) {
         if (cursor == last) return 0;
         mark_meta(cursor, 1);
@@ -243,7 +250,7 @@ WL_COLD static int add_region(wl_off from, wl_off to) {
         wl_heap.meta_bytes -= (size_t)old_map_slices << WL_SLICE_SHIFT;
         make_free(descriptor_take(), old_first, old_map_slices, 0);
     }
-    if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, 1);
+    if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, fresh);
     return 1;
 }
 
@@ -253,7 +260,7 @@ WL_COLD static int grow_pages(uint32_t pages) {
     uint64_t now = wl_platform_memory_pages(), total = pages;
     uint32_t descriptor_slice_needed = dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) <= WL_DESCRIPTOR_RESERVE;
     for (int settle = 0; settle < 3; settle++) {
-        uint64_t last = (now + total) * (WL_WASM_PAGE_SIZE >> WL_SLICE_SHIFT), meta_slices = descriptor_slice_needed;
+        uint64_t last = (now + total) * WL_SLICES_PER_PAGE, meta_slices = descriptor_slice_needed;
         if (last > WL_MAX_SLICES) return 0;
         if (last > wl_heap.map_entries) {
             uint32_t map_slices = map_slices_for((uint32_t)last);
@@ -267,8 +274,8 @@ WL_COLD static int grow_pages(uint32_t pages) {
     int64_t old = wl_platform_grow((uint32_t)total);
     if (old < 0) return 0;
     wl_heap.grow_count++;
-    wl_off from = (wl_off)old * WL_WASM_PAGE_SIZE;
-    return add_region(from, from + (wl_off)total * WL_WASM_PAGE_SIZE);
+    uint32_t first = (uint32_t)old * WL_SLICES_PER_PAGE;
+    return add_region(first, first + (uint32_t)total * WL_SLICES_PER_PAGE, 1);
 }
 
 struct span *wl_top_free_span(void) { return free_span_ending(end_slice()); }
@@ -317,18 +324,22 @@ static inline int reserve_descriptors(void) {
     return dead_count_at_least(WL_DESCRIPTOR_RESERVE) >= WL_DESCRIPTOR_RESERVE || refill_descriptors();
 }
 
+/* The memory present before walloc's first call is not taken as zero: a host that hands in its
+ * memory (Walloc.instantiate({ memory }), a module linked with --import-memory) may have written
+ * above __heap_base, and calloc must not trust it. Only memory walloc grew itself is fresh. */
 WL_COLD int wl_heap_init(void) {
     wl_off base = wl_platform_init();
-    wl_off start = (base + WL_SLICE_SIZE - 1) & ~(wl_off)(WL_SLICE_SIZE - 1);
-    wl_off end = (wl_off)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE;
-    wl_heap.limit_pages = (uint32_t)(WL_MAX_MEMORY / WL_WASM_PAGE_SIZE);
-    wl_heap.start = wl_heap.end = start;
-    if (start >= end || !add_region(start, end)) {
-        /* Too little memory after __heap_base to hold its own meta slices: it stays unused and
-         * the heap begins at the next page that memory.grow brings. */
-        wl_heap.start = wl_heap.end = end > start ? end : start;
-        wl_heap.map = NULL;
-        wl_heap.map_entries = 0;
+    uint32_t first = (uint32_t)((base + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT);
+    uint32_t end = wl_platform_memory_pages() * WL_SLICES_PER_PAGE;
+    uint32_t limit_pages = (uint32_t)(WL_MAX_MEMORY / WL_WASM_PAGE_SIZE);
+    wl_heap.limit_pages = limit_pages;
+    wl_heap.first_slice = wl_heap.end_slice = first;
+    if (first >= end || !add_region(first, end, 0)) {
+        /* Too little memory after __heap_base to hold its own meta slices: it stays unused, and
+         * so does whatever the attempt counted, and the heap begins at the next page that
+         * memory.grow brings. */
+        uint32_t start = end > first ? end : first;
+        wl_heap = (struct heap){ .limit_pages = limit_pages, .first_slice = start, .end_slice = start };
     }
     wl_classes_init();
     wl_secure_init();
@@ -429,7 +440,9 @@ WL_COLD void wl_span_shrink(struct span *s, uint32_t count) {
 }
 
 int wl_is_free_memory(wl_off off) {
-    if (off < wl_heap.start || off >= wl_heap.end) return 0;
-    struct span *s = wl_map_get(wl_slice_of(off));
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
+    uint32_t slice = wl_slice_of(off);
+    if (slice < wl_heap.first_slice || slice >= wl_heap.end_slice) return 0;
+    struct span *s = wl_map_get(slice);
     return s && (s->kind == SPAN_FREE || s == &wl_free_interior);
 }

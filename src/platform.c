@@ -41,9 +41,12 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 #include <unistd.h>
 
 /* The emulated memory starts with one page of pretend static data, and __heap_base sits at an
- * odd offset inside the second page so that rounding up to a slice is exercised natively too. */
+ * odd offset inside the second page so that rounding up to a slice is exercised natively too.
+ * The initial memory above __heap_base holds garbage, as a memory a host hands in may: the
+ * native tests then check that walloc trusts only memory it grew itself to be zero. */
 #define NATIVE_HEAP_BASE ((wl_off)WL_WASM_PAGE_SIZE + 0x1230)
 #define NATIVE_INITIAL_PAGES 2u
+#define NATIVE_GARBAGE 0xa5
 
 static uint32_t native_pages;
 static void *native_region;
@@ -79,6 +82,8 @@ wl_off wl_platform_init(void) {
     wl_memory_base = ((wl_off)region + NATIVE_ALIGNMENT - 1) & ~(wl_off)(NATIVE_ALIGNMENT - 1);
     native_pages = 0;
     if (engine_grow(NATIVE_INITIAL_PAGES) < 0) abort();
+    __builtin_memset(wl_ptr_of(NATIVE_HEAP_BASE), NATIVE_GARBAGE,
+                     NATIVE_INITIAL_PAGES * WL_WASM_PAGE_SIZE - NATIVE_HEAP_BASE);
     return NATIVE_HEAP_BASE;
 }
 

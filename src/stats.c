@@ -21,7 +21,7 @@ size_t walloc_set_limit(size_t bytes) {
 void walloc_get_stats(struct walloc_stats *out) {
     if (!wl_heap.ready) wl_heap_init();
     size_t small_live = wl_heap.live_bytes - wl_heap.large_live_bytes - wl_heap.medium_live_bytes;
-    out->heap_bytes = wl_heap.end - wl_heap.start;
+    out->heap_bytes = (size_t)(wl_heap.end_slice - wl_heap.first_slice) << WL_SLICE_SHIFT;
     out->live_bytes = wl_heap.live_bytes;
     out->peak_live_bytes = wl_heap.peak_live_bytes;
     out->free_bytes = wl_heap.free_span_bytes + (wl_heap.small_block_bytes - small_live) + wl_heap.medium_free_bytes;
@@ -74,13 +74,13 @@ static int check_map_covers(const struct span *s) {
 }
 
 static int walk_spans(struct tally *t) {
-    uint32_t slice = wl_slice_of(wl_heap.start), end = wl_slice_of(wl_heap.end);
+    uint32_t slice = wl_heap.first_slice, end = wl_heap.end_slice;
     int previous_free = 0, err;
     while (slice < end) {
         struct span *s = wl_map_get(slice);
         wl_off at = wl_slice_off(slice);
-        if (!s || s == &wl_meta_span) {
-            if (s) t->meta_bytes += WL_SLICE_SIZE;
+        if (!s || s == &wl_meta_span || s == &wl_host_memory) {
+            if (s == &wl_meta_span) t->meta_bytes += WL_SLICE_SIZE;
             previous_free = 0;
             slice++;
             continue;

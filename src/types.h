@@ -34,7 +34,9 @@
  * whose descriptor is SMALL, MEDIUM or LARGE is always exact, and free needs no range check.
  *
  * Descriptors and the map are "meta" slices: their map entries point at one static descriptor of
- * kind META, so a pointer into them is never mistaken for a block.
+ * kind META, so a pointer into them is never mistaken for a block. Pages that something else
+ * (a host in the freestanding build) grew between walloc's own growths are not the heap's:
+ * their entries point at the static descriptor wl_host_memory.
  *
  * Addresses inside walloc are offsets into linear memory (`wl_off`). On wasm the memory starts
  * at 0 and an offset is the pointer itself; natively the emulated memory starts wherever the
@@ -148,8 +150,10 @@ struct size_class {
 
 struct heap {
     int ready;
-    wl_off start;            /* first slice of the heap, __heap_base rounded up to a slice */
-    wl_off end;              /* end of the memory the heap owns (a wasm page boundary) */
+    uint32_t first_slice;    /* the heap's first slice: __heap_base rounded up to a slice */
+    uint32_t end_slice;      /* the slice after the heap's last: a wasm page boundary. Kept in
+                                slices because a heap that reaches 4 GiB ends at 2^32, which a
+                                32-bit offset cannot hold */
     uint32_t limit_pages;    /* walloc_set_limit, in wasm pages */
     struct span *bins[WL_BIN_COUNT];
     uint64_t bin_mask[2];    /* bit b set = bins[b] is not empty */
@@ -180,6 +184,7 @@ extern struct heap wl_heap;
 extern struct size_class wl_classes[WL_CLASS_COUNT];
 extern struct span wl_meta_span;
 extern struct span wl_free_interior;
+extern struct span wl_host_memory;
 /* On wasm linear memory starts at address 0, a constant the compiler folds away. */
 #if defined(__wasm__)
 #define wl_memory_base ((wl_off)0)

@@ -169,6 +169,36 @@ TEST(sixteen_mib_ladder_to_four_gib) {
     CHECK(served_after_refusal == 0);
 }
 
+/* Whether linear memory has reached 4 GiB: on wasm32 memory_bytes saturates at SIZE_MAX there. */
+static int memory_is_four_gib(void) {
+    struct walloc_stats s;
+    walloc_get_stats(&s);
+    return (uint64_t)s.memory_bytes >= ((uint64_t)1 << 32) - 1;
+}
+
+/* A heap whose growth brings memory to exactly 65 536 pages ends at 2^32, which a 32-bit
+ * address cannot hold: the heap must stay whole there. Blocks of halving sizes fill memory up
+ * to the last page; the heap then checks clean, frees everything back into one run, and that
+ * run serves a block of nearly 2 GiB. */
+TEST(heap_reaching_four_gib_stays_whole) {
+    static void *blocks[512];
+    size_t count = 0, size = GiB;
+    while (!memory_is_four_gib() && size >= 4 * KiB && count < sizeof blocks / sizeof blocks[0]) {
+        void *p = walloc_malloc(size);
+        if (p) blocks[count++] = p;
+        else size /= 2;
+    }
+    if (!CHECK(memory_is_four_gib())) printf("  memory did not reach 4 GiB\n");
+    CHECK(walloc_check() == 0);
+    while (count) walloc_free(blocks[--count]);
+    CHECK(walloc_check() == 0);
+    errno = 0;
+    void *big = walloc_malloc(TWO_GIB - WASM_PAGE);
+    CHECK(big != NULL);
+    walloc_free(big);
+    CHECK(walloc_check() == 0);
+}
+
 static const struct test_entry tests[] = {
     TEST_ENTRY(calloc_of_two_gib_is_served_zeroed_from_fresh_memory),
     TEST_ENTRY(sizes_around_two_gib_are_served),
@@ -176,6 +206,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(sizes_near_four_gib_fail_with_enomem),
     TEST_ENTRY(page_boundary_sizes_are_served),
     TEST_ENTRY(sixteen_mib_ladder_to_four_gib),
+    TEST_ENTRY(heap_reaching_four_gib_stays_whole),
 };
 
 int main(int argc, char **argv) {
