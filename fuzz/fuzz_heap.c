@@ -150,6 +150,7 @@ static void check_no_overlap(const unsigned char *p, size_t size) {
 
 static void check_new_block(const unsigned char *p, size_t size, size_t alignment, int zeroed) {
     size_t natural = size >= 16 ? 16 : 8;
+    if (size > WALLOC_MAX_REQUEST) broken("block larger than WALLOC_MAX_REQUEST handed out", p, size);
     if ((uintptr_t)p % (alignment > natural ? alignment : natural))
         broken("block misaligned", p, size);
     if (walloc_malloc_usable_size((void *)p) < size) broken("usable size below the request", p, size);
@@ -254,6 +255,7 @@ static void tier_op(enum op op, size_t slot, struct input *in) {
             failed(errno, size, tier_alignment[tier]);
             return;
         }
+        if (size > WALLOC_MAX_REQUEST) broken("tier block larger than WALLOC_MAX_REQUEST", p, size);
         if ((uintptr_t)p % tier_alignment[tier]) broken("tier block misaligned", p, size);
         /* A size-0 block is a position that the next block of its tier may share, but it lies
          * inside the tier, never on a malloc block. */

@@ -16,6 +16,7 @@
  * Errors, for every function below:
  *  - exhaustion (the engine refuses memory.grow, the cap of walloc_set_limit() is reached, or a
  *    size cannot be represented) returns NULL with errno = ENOMEM; walloc never traps for it.
+ *    So does every request above WALLOC_MAX_REQUEST, even where memory could hold it.
  *  - heap corruption detected by a check (a pointer passed to free/realloc/malloc_usable_size
  *    that is not the start of a live block: a double free, an interior, foreign or unaligned
  *    pointer) is fatal: one line `walloc: <what> of 0x<ptr>` goes to stderr (in the
@@ -43,6 +44,14 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The largest block any allocating function hands out (malloc, calloc, realloc, aligned_alloc,
+ * memalign, posix_memalign, walloc_tier_alloc): PTRDIFF_MAX of wasm32, 2 GiB - 1. The
+ * difference of two pointers into a larger block would overflow ptrdiff_t, which is undefined
+ * and which compilers do exploit (clang folds `p + n > p` to `(int)n > 0`), so larger requests
+ * fail with ENOMEM as glibc, mimalloc and dlmalloc refuse them. The native build, which emulates
+ * a wasm32 memory, has the same limit. */
+#define WALLOC_MAX_REQUEST ((size_t)0x7FFFFFFF)
 
 /* Returns a block of at least `size` bytes, aligned to 16 when size >= 16 (to 8 below), or
  * NULL with errno = ENOMEM. malloc(0) returns a unique pointer that must be freed. Cost, by
@@ -100,8 +109,10 @@ size_t walloc_malloc_usable_size(void *ptr);
 
 /* Caps the linear memory the heap may grow to, in bytes (rounded down to 64 KiB pages; the
  * cap counts all of linear memory, static data included). Returns the previous cap. The
- * default is 4 GiB, i.e. whatever the engine allows. A cap below the memory already in use
- * stops further growth; nothing is given back. */
+ * default is 4 GiB, i.e. whatever the engine allows; SIZE_MAX asks for it back. A wasm32 size_t
+ * cannot hold 4 GiB: there the default cap is returned as SIZE_MAX, so the value returned can
+ * always be passed back to restore it. A cap below the memory already in use stops further
+ * growth; nothing is given back. O(1), no errors. */
 size_t walloc_set_limit(size_t bytes);
 
 /* Seeds the secret of the secure build (libwalloc-secure.a), which keys its canaries; the
@@ -207,8 +218,8 @@ void walloc_tiers_destroy(walloc_tiers *t);
  * the tier grows, in place if the memory after its chunk is free, else by chaining a new chunk at
  * least as large as the tier (O(its pages)). When growth is refused (4 GiB, the engine,
  * walloc_set_limit) the pressure callback, if set, is called once and the allocation retried once.
- * Errors: NULL with errno = ENOMEM when memory runs out (earlier allocations are untouched),
- * EINVAL for a NULL `t` or an unknown tier. */
+ * Errors: NULL with errno = ENOMEM when memory runs out or `size` exceeds WALLOC_MAX_REQUEST
+ * (earlier allocations are untouched), EINVAL for a NULL `t` or an unknown tier. */
 static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size);
 
 /* The part of each tier that walloc_tier_alloc's inline fast path reads and moves. It is in the
@@ -227,7 +238,7 @@ struct walloc_tier_bump {
 void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size);
 
 static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size) {
-    if (t && tier < WALLOC_TIERS_MAX) {
+    if (t && tier < WALLOC_TIERS_MAX && size <= WALLOC_MAX_REQUEST) {
         struct walloc_tier_bump *b = (struct walloc_tier_bump *)(void *)t + tier;
         uint64_t at = (b->cursor + b->mask) & ~b->mask;
         /* Strictly below the end, so that even a 0-byte block lies inside the chunk (an exact

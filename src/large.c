@@ -2,6 +2,7 @@
  * slice (at most 1/8 of a block just above 32 KiB, less and less beyond). */
 #include "large.h"
 #include "pages.h"
+#include "secure.h"
 #include "small.h"
 
 static uint32_t slices_for(size_t size) {
@@ -16,7 +17,7 @@ static void count_resize(uint32_t before, uint32_t after) {
 }
 
 void *wl_large_alloc(size_t size, size_t alignment) {
-    if (size > WL_MAX_REQUEST || alignment > WL_MAX_REQUEST) return NULL;
+    if (size > WL_MAX_REQUEST + WL_CANARY_SIZE || alignment > WL_MAX_ALIGNMENT) return NULL;
     uint32_t align_slices = alignment > WL_SLICE_SIZE ? (uint32_t)(alignment >> WL_SLICE_SHIFT) : 1;
     struct span *s = wl_span_alloc(slices_for(size ? size : 1), align_slices, SPAN_LARGE);
     if (!s) return NULL;
@@ -35,7 +36,7 @@ void wl_large_free(struct span *s) {
 }
 
 int wl_large_resize(struct span *s, size_t size) {
-    if (size > WL_MAX_REQUEST) return 0;
+    if (size > WL_MAX_REQUEST + WL_CANARY_SIZE) return 0;
     uint32_t before = s->count, wanted = slices_for(size ? size : 1);
     if (wanted == before) return 1;
     if (wanted < before) wl_span_shrink(s, wanted);

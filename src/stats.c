@@ -12,8 +12,8 @@ static size_t clamp_size(uint64_t bytes) { return bytes > SIZE_MAX ? SIZE_MAX : 
 size_t walloc_set_limit(size_t bytes) {
     if (!wl_heap.ready) wl_heap_init();
     uint64_t previous = (uint64_t)wl_heap.limit_pages * WL_WASM_PAGE_SIZE;
-    uint64_t pages = (uint64_t)bytes / WL_WASM_PAGE_SIZE;
     uint64_t most = WL_MAX_MEMORY / WL_WASM_PAGE_SIZE;
+    uint64_t pages = bytes == SIZE_MAX ? most : (uint64_t)bytes / WL_WASM_PAGE_SIZE;
     wl_heap.limit_pages = (uint32_t)(pages < most ? pages : most);
     return clamp_size(previous);
 }

@@ -139,7 +139,6 @@ static int chain(struct tier *r, size_t size) {
 }
 
 static void *grow_and_bump(struct tier *r, size_t size) {
-    if (size > WL_MAX_REQUEST) return NULL;
     return grow_in_place(r, size) || chain(r, size) ? bump(r, size) : NULL;
 }
 
@@ -147,7 +146,7 @@ static void *grow_and_bump(struct tier *r, size_t size) {
 static void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
     struct tier *r = &t->tiers[tier];
     void *p = grow_and_bump(r, size);
-    if (!p && t->pressure && !t->in_pressure && size <= WL_MAX_REQUEST) {
+    if (!p && t->pressure && !t->in_pressure) {
         t->in_pressure = 1;
         t->pressure(t, tier, size, t->pressure_arg);
         t->in_pressure = 0;
@@ -161,6 +160,10 @@ static void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
 void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
     struct tier *r = tier_of(t, tier);
     if (!r) return NULL;
+    if (size > WL_MAX_REQUEST) {
+        wl_platform_set_errno(WL_ENOMEM);
+        return NULL;
+    }
     void *p = bump(r, size);
     return p ? p : alloc_slow(t, tier, size);
 }

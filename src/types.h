@@ -48,6 +48,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "walloc.h"
+
 typedef uintptr_t wl_off;
 
 /* For code that runs rarely (growing memory, refilling descriptors): kept out of its callers
@@ -65,8 +67,10 @@ typedef uintptr_t wl_off;
 #define WL_MAX_SLICES ((uint32_t)(WL_MAX_MEMORY >> WL_SLICE_SHIFT))
 
 
-/* Requests above this fail with ENOMEM before any arithmetic could overflow. */
-#define WL_MAX_REQUEST ((size_t)0xFFFF0000u)
+/* Requests above this fail with ENOMEM (walloc.h says why), before any arithmetic could
+ * overflow. Alignments go up to 2 GiB. */
+#define WL_MAX_REQUEST WALLOC_MAX_REQUEST
+#define WL_MAX_ALIGNMENT ((size_t)1 << 31)
 
 #define WL_SMALL_MAX 32768u
 #define WL_CLASS_COUNT 73

@@ -8,8 +8,10 @@
 SECURE_TESTS := stress faults limits
 # The 16 MiB ladder of test_limits packs memory up to 4 GiB, which blocks held in the
 # quarantine (an over-aligned block at 2 GiB from an earlier test) legitimately prevent until
-# an allocation fails and empties it: the secure runs leave the ladder out.
-SECURE_ARGS_limits := $(TEST_ARGS_valgrind_limits)
+# an allocation fails and empties it: the secure runs leave the ladder out, and take the tests
+# that grow memory to 4 GiB with no such packing.
+SECURE_ARGS_limits := $(TEST_ARGS_valgrind_limits) tier_allocation_above_ptrdiff_max_is_refused \
+	heap_reaching_four_gib_stays_whole
 SECURE_SAN_LIB  := build/native-san/libwalloc-secure.a
 SECURE_LIB      := build/native/libwalloc-secure.a
 SECURE_WASI_LIB := build/wasm32-wasi/libwalloc-secure.a

@@ -239,7 +239,8 @@ TEST(impossible_sizes_fail_with_enomem) {
     CHECK(after.alloc_count == before.alloc_count);
 }
 
-/* On wasm32 SIZE_MAX / 2 (2 GiB) is a possible request; under a cap it must fail cleanly. */
+/* On wasm32 SIZE_MAX / 2 (2 GiB - 1, WALLOC_MAX_REQUEST) is a possible request; under a cap it
+ * must fail cleanly. */
 TEST(half_the_address_space_fails_with_enomem_under_a_cap) {
     struct walloc_stats before = stats_now();
     size_t previous = walloc_set_limit(before.memory_bytes + 1 * MiB);

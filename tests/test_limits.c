@@ -3,7 +3,7 @@
  * Sizes around 2^31, 4 GiB - 64 KiB and SIZE_MAX, page-boundary sizes (64 KiB +- 1) and a
  * ladder of 16 MiB steps up to 4 GiB go through every allocating function. Each request must
  * either succeed with a block that holds it or fail with ENOMEM; none may loop, wrap around or
- * leave the heap inconsistent. Natively the emulated memory may grow to 4 GiB (address space
+ * leave the heap inconsistent. Requests above WALLOC_MAX_REQUEST (2 GiB - 1) must fail. Natively the emulated memory may grow to 4 GiB (address space
  * only), and under node a wasm32 memory may too, so the large successes are real.
  *
  * Blocks are touched only at their first and last bytes so that resident memory stays small,
@@ -82,29 +82,65 @@ static int try_realloc(size_t size) {
     return served_or_enomem(q, size, 1);
 }
 
-/* Must come first: 2 GiB of fresh memory is already zero, so calloc clears nothing. */
-TEST(calloc_of_two_gib_is_served_zeroed_from_fresh_memory) {
+/* Must come first: fresh memory is already zero, so calloc clears nothing. */
+TEST(calloc_of_nearly_two_gib_is_served_zeroed_from_fresh_memory) {
+    size_t size = TWO_GIB - WASM_PAGE;
     errno = 0;
-    unsigned char *p = walloc_calloc(TWO_GIB / 8, 8);
+    unsigned char *p = walloc_calloc(size / 8, 8);
     if (!CHECK(p != NULL)) return;
-    CHECK(p[0] == 0 && p[TWO_GIB / 2] == 0 && p[TWO_GIB - 1] == 0);
-    CHECK(walloc_malloc_usable_size(p) >= TWO_GIB);
+    CHECK(p[0] == 0 && p[size / 2] == 0 && p[size - 1] == 0);
+    CHECK(walloc_malloc_usable_size(p) >= size);
     walloc_free(p);
     CHECK(walloc_check() == 0);
+    errno = 0;
+    CHECK(walloc_calloc(TWO_GIB / 8, 8) == NULL && errno == ENOMEM);
     errno = 0;
     CHECK(walloc_calloc(FOUR_GIB_MINUS_PAGE / 16, 16) == NULL && errno == ENOMEM);
     CHECK(walloc_check() == 0);
 }
 
-TEST(sizes_around_two_gib_are_served) {
-    size_t sizes[] = { TWO_GIB - WASM_PAGE - 1, TWO_GIB - WASM_PAGE, TWO_GIB - 1, TWO_GIB,
-                       TWO_GIB + 1, TWO_GIB + WASM_PAGE, TWO_GIB + WASM_PAGE + 1 };
+/* Up to WALLOC_MAX_REQUEST every allocating function serves the request; one byte more and
+ * every one refuses it (glibc's tst-malloc-too-large, gnulib's test-malloc-gnu). */
+TEST(sizes_up_to_ptrdiff_max_are_served_and_above_refused) {
+    size_t sizes[] = { TWO_GIB - WASM_PAGE - 1, TWO_GIB - WASM_PAGE, TWO_GIB - 2, TWO_GIB - 1,
+                       TWO_GIB, TWO_GIB + 1, TWO_GIB + WASM_PAGE, TWO_GIB + WASM_PAGE + 1 };
+    CHECK(WALLOC_MAX_REQUEST == TWO_GIB - 1);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        CHECK(try_malloc(sizes[i]));
-        CHECK(try_realloc(sizes[i]));
-        CHECK(try_aligned(64 * KiB, sizes[i]));
-        CHECK(try_posix_memalign(4 * KiB, sizes[i]));
+        int fits = sizes[i] <= WALLOC_MAX_REQUEST;
+        CHECK(try_malloc(sizes[i]) == fits);
+        CHECK(try_realloc(sizes[i]) == fits);
+        CHECK(try_aligned(16, sizes[i]) == fits);
+        CHECK(try_aligned(64 * KiB, sizes[i]) == fits);
+        void *m = walloc_memalign(64 * KiB, sizes[i]);
+        CHECK((m != NULL) == fits);
+        walloc_free(m);
+        CHECK(try_posix_memalign(4 * KiB, sizes[i]) == fits);
+        errno = 0;
+        CHECK(fits || (walloc_calloc(1, sizes[i]) == NULL && errno == ENOMEM));
+        errno = 0;
+        CHECK(fits || (walloc_calloc(sizes[i] / 2 + 1, 2) == NULL && errno == ENOMEM));
     }
+    CHECK(walloc_check() == 0);
+}
+
+/* A tier large enough to hold a block above WALLOC_MAX_REQUEST still refuses it, on the
+ * inline path as on the slow one, and serves the largest allowed block. */
+TEST(tier_allocation_above_ptrdiff_max_is_refused) {
+    walloc_tier_config config = { "big", 100, 8 };
+    walloc_tiers *t = walloc_tiers_create(TWO_GIB + 256 * MiB, &config, 1);
+    if (!CHECK(t != NULL)) return;
+    errno = 0;
+    CHECK(walloc_tier_alloc(t, 0, WALLOC_MAX_REQUEST + 1) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(walloc_tier_alloc_slow(t, 0, TWO_GIB + 4096) == NULL && errno == ENOMEM);
+    unsigned char *p = walloc_tier_alloc(t, 0, WALLOC_MAX_REQUEST);
+    if (CHECK(p != NULL)) {
+        p[0] = 1;
+        p[WALLOC_MAX_REQUEST - 1] = 2;
+        CHECK(p[0] == 1 && p[WALLOC_MAX_REQUEST - 1] == 2);
+    }
+    walloc_tiers_destroy(t);
+    CHECK(walloc_check() == 0);
 }
 
 /* Offset 2 GiB is the only 2 GiB-aligned place for a block: a small one fits there, one that
@@ -113,7 +149,8 @@ TEST(sizes_around_two_gib_are_served) {
 TEST(two_gib_alignment_is_served_or_refused_cleanly) {
     CHECK(try_aligned(TWO_GIB, 1));
     CHECK(try_posix_memalign(TWO_GIB, 64 * KiB));
-    try_aligned(TWO_GIB, TWO_GIB);
+    try_aligned(TWO_GIB, TWO_GIB - 1);
+    CHECK(!try_aligned(TWO_GIB, TWO_GIB));
     CHECK(!try_aligned(TWO_GIB, TWO_GIB + 1));
     CHECK(!try_aligned(TWO_GIB, FOUR_GIB_MINUS_PAGE));
     CHECK(!try_posix_memalign(TWO_GIB, TWO_GIB + WASM_PAGE));
@@ -149,9 +186,9 @@ TEST(page_boundary_sizes_are_served) {
     }
 }
 
-/* Every 16 MiB below 4 GiB, one byte either side: successes up to some size above 3 GiB,
- * then only ENOMEM (memory is empty between requests, so a larger one cannot fit where a
- * smaller one did not). */
+/* Every 16 MiB below 4 GiB, one byte either side: successes up to WALLOC_MAX_REQUEST, then
+ * only ENOMEM (memory is empty between requests, so a larger one cannot fit where a smaller
+ * one did not). */
 TEST(sixteen_mib_ladder_to_four_gib) {
     size_t largest = 0, served_after_refusal = 0;
     int refused = 0;
@@ -165,8 +202,18 @@ TEST(sixteen_mib_ladder_to_four_gib) {
             if (served) largest = size;
         }
     }
-    CHECK(largest >= 3 * GiB);
+    CHECK(largest == WALLOC_MAX_REQUEST);
     CHECK(served_after_refusal == 0);
+}
+
+/* The default cap, 4 GiB, comes back from walloc_set_limit as a value that restores it: SIZE_MAX
+ * where size_t cannot say 4 GiB. */
+TEST(the_default_cap_can_be_restored) {
+    size_t cap = walloc_set_limit(SIZE_MAX);
+    CHECK((uint64_t)cap == (SIZE_MAX > 0xFFFFFFFFu ? (uint64_t)4 * GiB : (uint64_t)SIZE_MAX));
+    CHECK(walloc_set_limit(256 * MiB) == cap);
+    CHECK(walloc_set_limit(cap) == 256 * MiB);
+    CHECK(walloc_set_limit(cap) == cap);
 }
 
 /* Whether linear memory has reached 4 GiB: on wasm32 memory_bytes saturates at SIZE_MAX there. */
@@ -183,6 +230,8 @@ static int memory_is_four_gib(void) {
 TEST(heap_reaching_four_gib_stays_whole) {
     static void *blocks[512];
     size_t count = 0, size = GiB;
+    size_t cap = walloc_set_limit(64 * MiB);
+    CHECK(walloc_set_limit(cap) == 64 * MiB);
     while (!memory_is_four_gib() && size >= 4 * KiB && count < sizeof blocks / sizeof blocks[0]) {
         void *p = walloc_malloc(size);
         if (p) blocks[count++] = p;
@@ -200,12 +249,14 @@ TEST(heap_reaching_four_gib_stays_whole) {
 }
 
 static const struct test_entry tests[] = {
-    TEST_ENTRY(calloc_of_two_gib_is_served_zeroed_from_fresh_memory),
-    TEST_ENTRY(sizes_around_two_gib_are_served),
+    TEST_ENTRY(calloc_of_nearly_two_gib_is_served_zeroed_from_fresh_memory),
+    TEST_ENTRY(sizes_up_to_ptrdiff_max_are_served_and_above_refused),
+    TEST_ENTRY(tier_allocation_above_ptrdiff_max_is_refused),
     TEST_ENTRY(two_gib_alignment_is_served_or_refused_cleanly),
     TEST_ENTRY(sizes_near_four_gib_fail_with_enomem),
     TEST_ENTRY(page_boundary_sizes_are_served),
     TEST_ENTRY(sixteen_mib_ladder_to_four_gib),
+    TEST_ENTRY(the_default_cap_can_be_restored),
     TEST_ENTRY(heap_reaching_four_gib_stays_whole),
 };
 

@@ -29,14 +29,15 @@ TEST_ARGS_valgrind_stress := 3 50000 2000
 # ladder of test_limits grows memory to 4 GiB, which costs valgrind a GiB of shadow memory and
 # 15 s: it runs under ASan and on wasm only.
 TEST_ARGS_valgrind_faults := 3 1500 12
-TEST_ARGS_valgrind_limits := calloc_of_two_gib_is_served_zeroed_from_fresh_memory \
-	sizes_around_two_gib_are_served two_gib_alignment_is_served_or_refused_cleanly \
-	sizes_near_four_gib_fail_with_enomem page_boundary_sizes_are_served
+TEST_ARGS_valgrind_limits := calloc_of_nearly_two_gib_is_served_zeroed_from_fresh_memory \
+	sizes_up_to_ptrdiff_max_are_served_and_above_refused two_gib_alignment_is_served_or_refused_cleanly \
+	sizes_near_four_gib_fail_with_enomem page_boundary_sizes_are_served the_default_cap_can_be_restored
 # wabt's interpreter (tests/interp-wasi.mk) is about 100 times slower than node and backs
 # linear memory with real, zeroed memory: a short sweep, and only the limits that do not grow
 # memory past 256 MiB.
 TEST_ARGS_interp_faults := 5 400 6
-TEST_ARGS_interp_limits := sizes_near_four_gib_fail_with_enomem page_boundary_sizes_are_served
+TEST_ARGS_interp_limits := sizes_near_four_gib_fail_with_enomem page_boundary_sizes_are_served \
+	the_default_cap_can_be_restored
 
 # The recursion of test_static needs more than wasm-ld's default 64 KiB of stack.
 TEST_LDFLAGS_static := -Wl,-z,stack-size=1048576
