@@ -26,14 +26,11 @@ EXPORT(wjs_stats) void wjs_stats(void) {
     publish(words, sizeof words / sizeof *words);
 }
 
-/* walloc_set_limit counted in wasm pages. Its size_t `bytes` cannot say 4 GiB on wasm32: 2^32 is
- * one past SIZE_MAX, which rounds down to 65535 pages, and a cap of 4 GiB comes back as SIZE_MAX.
- * A count of pages says both exactly. The cap of all 65536 pages, which no `bytes` can ask for,
- * goes straight into the field walloc_set_limit sets (the call has made the heap ready). */
+/* walloc_set_limit counted in wasm pages, which say 4 GiB exactly where a wasm32 size_t cannot:
+ * walloc_set_limit takes SIZE_MAX for it and returns it as SIZE_MAX. */
 EXPORT(wjs_set_limit_pages) uint32_t wjs_set_limit_pages(uint32_t pages) {
     const uint32_t all = (uint32_t)(WL_MAX_MEMORY / WL_WASM_PAGE_SIZE);
     size_t previous = walloc_set_limit(pages < all ? (size_t)pages * WL_WASM_PAGE_SIZE : SIZE_MAX);
-    if (pages >= all) wl_heap.limit_pages = all;
     return previous == SIZE_MAX ? all : (uint32_t)(previous / WL_WASM_PAGE_SIZE);
 }
 

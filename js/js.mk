@@ -17,7 +17,7 @@ JS_GLUE_OBJ := build/wasm32/js/glue.o
 # __stack_pointer is exported so that JavaScript can put the stack back after a trap, which
 # unwinds wasm frames without running their epilogues.
 JS_EXPORTS := walloc_malloc walloc_free walloc_calloc walloc_realloc walloc_malloc_usable_size \
-	walloc_set_limit walloc_check walloc_last_error __stack_pointer
+	walloc_check walloc_last_error __stack_pointer
 
 # The memory is always imported (walloc.mjs creates it unless given one), with a fixed initial
 # size that walloc.mjs knows (INITIAL_PAGES): the link fails should static data outgrow it.

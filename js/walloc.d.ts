@@ -1,4 +1,11 @@
 // Types for walloc.mjs. Pointers are byte offsets into the heap's WebAssembly.Memory.
+//
+// Numbers are checked at run time before they reach wasm, which would wrap them to 32 bits
+// (NaN -> 0, 2^32 + 8 -> 8, -1 -> 0xffffffff, 1.5 -> 1): a value that is not a number or not an
+// integer (NaN and Infinity included) throws a TypeError; a negative one, or one past 32 bits
+// where 32 bits are all there is (pointers, offsets of marks, tiers.reserveBytes), a RangeError.
+// A refused call changes nothing. A size past 32 bits is instead a request that cannot be met:
+// out of memory, which returns 0 or throws a RangeError as `throwOnOOM` says.
 
 export type Pointer = number;
 
@@ -9,19 +16,27 @@ export declare const TIER: Readonly<{ RENDER: 0; SCENE: 1; ENTITY: 2 }>;
 export declare const SLICE: Readonly<{ UNUSED: 0; STATIC: 1; META: 2; FREE: 3; SMALL: 4; LARGE: 5; TIER: 6 }>;
 
 export interface TierConfig {
+  /** A non-empty string (TypeError otherwise). */
   name: string;
-  /** Percent of reserveBytes the tier starts with; all shares add up to 100 or less. */
+  /**
+   * Percent of reserveBytes the tier starts with: an integer 0..100 (TypeError if not an
+   * integer, RangeError past 100); all shares add up to 100 or less (RangeError otherwise).
+   */
   share: number;
-  /** A power of two; default 8. */
+  /** A power of two up to 2^31; default 8. TypeError if not an integer, RangeError otherwise. */
   alignment?: number;
 }
 
 export interface WallocOptions {
-  /** Cap on linear memory in bytes (rounded down to 64 KiB pages). */
+  /** Cap on linear memory in bytes (rounded down to 64 KiB pages), as Walloc.setLimit takes it. */
   maxBytes?: number;
   /** A (non-shared) memory to use instead of a new one; walloc's static data takes its first ~70 KiB. */
   memory?: WebAssembly.Memory;
-  /** Tier reserve and layout (default: 1 MiB, RENDER 50 % / SCENE 30 % / ENTITY 20 %), or false for none. */
+  /**
+   * Tier reserve and layout (default: 1 MiB, RENDER 50 % / SCENE 30 % / ENTITY 20 %), or false
+   * for none. reserveBytes: an integer 0..2^32-1 (TypeError if not an integer, RangeError past
+   * 32 bits); layout: 1 to 8 tiers. Errors name the field, e.g. `tiers.layout[0].share`.
+   */
   tiers?: false | { reserveBytes?: number; layout?: TierConfig[] };
   /** Exhaustion throws RangeError (default) or returns 0. */
   throwOnOOM?: boolean;
@@ -51,12 +66,20 @@ export interface WallocStats {
   allocCount: number;
   freeCount: number;
   growCount: number;
+  /** The memory's exact size in bytes, up to 2^32 (not clamped to 2^32 - 1 as in C). */
   memoryBytes: number;
+  /** memoryBytes / 65536: always an integer, up to 65536. */
   pages: number;
   tierBytes: number;
   tiers: TierStats[];
 }
 
+/**
+ * A position in a tier, from Walloc.tierMark. tierRelease checks every field before it reaches
+ * wasm: a tier that is not a tier index, an offset or generation that is not an integer
+ * 0..2^32-1 (missing, NaN, null, 1.5, -1, 2^32 ...) throws a TypeError or RangeError and
+ * recycles nothing.
+ */
 export interface TierMark {
   readonly tier: number;
   readonly offset: number;
@@ -65,36 +88,57 @@ export interface TierMark {
 
 type TypedArrayConstructor<T> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
 
+/**
+ * One walloc heap. Every numeric argument is validated as the header says: TypeError for a
+ * value that is not an integer number, RangeError for one out of range, and nothing changes.
+ */
 export declare class Walloc {
   static readonly TIER: typeof TIER;
   static readonly SLICE: typeof SLICE;
+  /** Rejects with TypeError / RangeError for malformed options (see WallocOptions), before creating anything. */
   static instantiate(options?: WallocOptions): Promise<Walloc>;
 
   readonly memory: WebAssembly.Memory;
   /** The memory's current ArrayBuffer; replaced (the old one detached) whenever memory grows. */
   readonly buffer: ArrayBuffer;
 
+  /** `size`: an integer >= 0; past 2^32 - 1 it is out of memory (0 or RangeError). */
   malloc(size: number): Pointer;
+  /** `count`, `size`: integers >= 0; either past 2^32 - 1, or their product, is out of memory. */
   calloc(count: number, size: number): Pointer;
+  /** `ptr`: 0 or a live malloc block (0..2^32-1, RangeError outside); `size` as malloc's. */
   realloc(ptr: Pointer, size: number): Pointer;
+  /** `ptr`: 0 or a live malloc block; a pointer that is not one throws walloc's Error. */
   free(ptr: Pointer): void;
   usableSize(ptr: Pointer): number;
+  /**
+   * Caps linear memory at `bytes` (an integer >= 0) rounded down to 64 KiB; any cap of 2^32
+   * or more is wasm32's whole 4 GiB. Returns the previous cap, 2^32 for a heap never capped.
+   */
   setLimit(bytes: number): number;
   check(): void;
   onGrow(listener: (event: { buffer: ArrayBuffer; bytes: number }) => void): () => boolean;
 
-  /** `offset`: bytes into the block where the view, copy or fill starts (default 0). */
+  /**
+   * `offset`: bytes into the block where the view, copy or fill starts (default 0). Lengths and
+   * offsets are integers >= 0 and the whole range must lie in the block (RangeError otherwise).
+   * `Ctor`: a typed array constructor with BYTES_PER_ELEMENT 1, 2, 4 or 8 (TypeError otherwise).
+   */
   view(ptr: Pointer, length: number): Uint8Array;
   view<T>(ptr: Pointer, length: number, Ctor: TypedArrayConstructor<T>, offset?: number): T;
   copyIn(ptr: Pointer, source: ArrayBuffer | ArrayBufferView, offset?: number): void;
   copyOut(ptr: Pointer, length: number, offset?: number): Uint8Array;
+  /** `byte`: an integer 0..255 (TypeError if not an integer, RangeError otherwise). */
   fill(ptr: Pointer, byte: number, n: number, offset?: number): void;
   copy(dst: Pointer, src: Pointer, n: number, dstOffset?: number, srcOffset?: number): void;
 
+  /** `tier`: an index of this heap's tiers (TypeError if not an integer, RangeError otherwise). `size` as malloc's. */
   tierAlloc(tier: number, size: number): Pointer;
   tierReset(tier: number): void;
+  /** `keep`: an integer 0..the tier's `used` (RangeError beyond; nothing is recycled then). */
   tierCompact(tier: number, keep: number): void;
   tierMark(tier: number): TierMark;
+  /** A malformed mark throws TypeError / RangeError (see TierMark); a stale one an Error. Either way nothing is recycled. */
   tierRelease(mark: TierMark): void;
 
   loadAsset(url: string | URL): Promise<Uint8Array>;

@@ -8,6 +8,8 @@ const INITIAL_PAGES = 2;
 const WASM_PAGE_BYTES = 65536;
 const SLICE_BYTES = 4096;
 const MAX_U32 = 0xffffffff;
+const MAX_PAGES = 65536; // wasm32 addresses 4 GiB: 2^32 bytes, one more than MAX_U32
+const MAX_ALIGNMENT = 2 ** 31;
 const KIB = 1024;
 
 /** Tier indices of the default layout. */
@@ -21,11 +23,30 @@ export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMA
 
 const hex = (n) => `0x${n.toString(16)}`;
 
+// How a refused value reads in a message: strings quoted, BigInts marked, objects by kind.
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+// Every number bound for a wasm i32 parameter passes through here first: wasm itself would take
+// anything (ToInt32 makes NaN, null and undefined 0, 1.5 1, '8' 8, -1 0xffffffff) and walloc
+// would act on a value other than the one the caller, and this wrapper, believe in. Not a number
+// or not an integer (NaN, Infinity included) is a TypeError, a negative one a RangeError.
 function integer(value, what) {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`walloc: ${what} must be an integer, got ${String(value)}`);
-  }
+  if (typeof value !== 'number') throw new TypeError(`walloc: ${what} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value)) throw new TypeError(`walloc: ${what} must be an integer, got ${describe(value)}`);
   if (value < 0) throw new RangeError(`walloc: ${what} must not be negative, got ${value}`);
+  return value;
+}
+
+// An integer that must reach wasm whole: 2^32 + 8 would arrive as 8.
+function u32(value, what) {
+  integer(value, what);
+  if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${value} does not fit in 32 bits`);
   return value;
 }
 
@@ -33,6 +54,16 @@ function pointer(value, what = 'pointer') {
   integer(value, what);
   if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${hex(value)} lies outside 32-bit memory`);
   return value;
+}
+
+// The element size a view is checked with. Only 1, 2, 4 and 8 are real; NaN or a fraction
+// (a subclass may say anything) would make the range check pass for any length.
+function elementSize(Ctor) {
+  const size = Ctor?.BYTES_PER_ELEMENT;
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
+    throw new TypeError(`walloc: view needs a typed array constructor (BYTES_PER_ELEMENT 1, 2, 4 or 8), got ${describe(size)}`);
+  }
+  return size;
 }
 
 function bytesOf(source) {
@@ -55,19 +86,44 @@ async function compileFrom(url) {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
+// The tiers option, checked whole before anything is created. walloc_tiers_create refuses bad
+// shares and alignments too, but only as they arrive: a share of 2^32 + 50 would reach it as
+// 50 and an alignment of 2^32 + 8 as 8, so every value is proven to fit here first.
 function tierLayout(tiers) {
   if (tiers === false) return null;
+  if (tiers != null && typeof tiers !== 'object') {
+    throw new TypeError(`walloc: tiers must be an object or false, got ${describe(tiers)}`);
+  }
   const { reserveBytes = DEFAULT_TIER_RESERVE, layout } = tiers ?? {};
-  integer(reserveBytes, 'tiers.reserveBytes');
+  u32(reserveBytes, 'tiers.reserveBytes');
   if (layout === undefined) return { reserveBytes, layout: null, names: DEFAULT_TIER_NAMES };
-  if (!Array.isArray(layout) || layout.length === 0 || layout.length > MAX_TIERS) {
+  if (!Array.isArray(layout)) throw new TypeError(`walloc: tiers.layout must be an array, got ${describe(layout)}`);
+  if (layout.length === 0 || layout.length > MAX_TIERS) {
     throw new RangeError(`walloc: tiers.layout must list 1 to ${MAX_TIERS} tiers`);
   }
-  const checked = layout.map(({ name, share, alignment = 8 }, i) => {
-    if (typeof name !== 'string' || name === '') throw new TypeError(`walloc: tier ${i} needs a name`);
-    return { name, share: integer(share, `tier ${name} share`), alignment: integer(alignment, `tier ${name} alignment`) };
-  });
+  const checked = layout.map(tierConfig);
+  const total = checked.reduce((sum, tier) => sum + tier.share, 0);
+  if (total > 100) throw new RangeError(`walloc: cannot create tiers: the shares of tiers.layout add up to ${total}, more than 100`);
   return { reserveBytes, layout: checked, names: checked.map((t) => t.name) };
+}
+
+// One entry of tiers.layout: a name, a share of 0..100 percent, an alignment that is a power of
+// two up to 2^31 (walloc's limit; the next one, 2^32, would not even reach it).
+function tierConfig(tier, i) {
+  const field = `tiers.layout[${i}]`;
+  if (typeof tier !== 'object' || tier === null) {
+    throw new TypeError(`walloc: ${field} must be an object { name, share, alignment }, got ${describe(tier)}`);
+  }
+  const { name, share, alignment = 8 } = tier;
+  if (typeof name !== 'string' || name === '') throw new TypeError(`walloc: ${field}.name must be a non-empty string`);
+  integer(share, `${field}.share`);
+  if (share > 100) throw new RangeError(`walloc: ${field}.share must be a percentage, 0 to 100, got ${share}`);
+  integer(alignment, `${field}.alignment`);
+  // The bit test needs alignment <= 2^31, where & still sees all of it; the || tests that first.
+  if (alignment === 0 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) !== 0) {
+    throw new RangeError(`walloc: ${field}.alignment must be a power of two up to 2^31, got ${alignment}`);
+  }
+  return { name, share, alignment };
 }
 
 /**
@@ -106,9 +162,15 @@ export class Walloc {
    * memory (a WebAssembly.Memory to use instead of a new one), tiers ({ reserveBytes, layout:
    * [{ name, share, alignment }] } or false), throwOnOOM (default true), module (a
    * WebAssembly.Module or URL of walloc.wasm), fetch (used by loadAsset).
+   * The numbers are checked before anything is compiled or created, like every argument below:
+   * maxBytes as setLimit's; tiers.reserveBytes an integer 0..2^32-1; each share an integer
+   * 0..100, together at most 100; each alignment a power of two up to 2^31. A value of the
+   * wrong type or not an integer rejects with a TypeError, one out of range with a RangeError,
+   * each naming the option.
    */
   static async instantiate(options = {}) {
     const { maxBytes, memory: given, tiers, throwOnOOM = true, module: source, fetch: fetcher } = options;
+    if (maxBytes !== undefined) integer(maxBytes, 'maxBytes');
     const layout = tierLayout(tiers);
     let module;
     if (source instanceof WebAssembly.Module) module = source;
@@ -133,15 +195,21 @@ export class Walloc {
   get buffer() { return this.#current(); }
 
   // ---- the malloc family ----
+  //
+  // Every numeric argument of every method is checked in JavaScript before it reaches wasm,
+  // which would otherwise wrap it to 32 bits (NaN -> 0, 2^32 + 8 -> 8, -1 -> 0xffffffff, 1.5 -> 1):
+  // a value that is not a number or not an integer throws a TypeError, a negative one or one
+  // that does not fit 32 bits a RangeError, and nothing changes. A size past 32 bits is a request
+  // that cannot be met instead: out of memory, 0 or RangeError as throwOnOOM says.
 
-  /** A block of at least `size` bytes; 0 or RangeError when memory runs out. */
+  /** A block of at least `size` bytes; 0 or RangeError when memory runs out (any size past 2^32 - 1). */
   malloc(size) {
     integer(size, 'size');
     const ptr = size > MAX_U32 ? 0 : this.#exports.walloc_malloc(size) >>> 0;
     return ptr ? this.#grown(ptr) : this.#outOfMemory('malloc', size);
   }
 
-  /** `count * size` zeroed bytes; 0 or RangeError when memory runs out or the product overflows. */
+  /** `count * size` zeroed bytes; 0 or RangeError when memory runs out, the product overflows or either is past 2^32 - 1. */
   calloc(count, size) {
     integer(count, 'count');
     integer(size, 'size');
@@ -149,7 +217,7 @@ export class Walloc {
     return ptr ? this.#grown(ptr) : this.#outOfMemory('calloc', count * size);
   }
 
-  /** Resizes a block (may move it); on failure the old block is untouched. */
+  /** Resizes a block (may move it); on failure (a size past 2^32 - 1 included) the old block is untouched. */
   realloc(ptr, size) {
     this.#notTierBlock(pointer(ptr), 'realloc');
     integer(size, 'size');
@@ -186,10 +254,16 @@ export class Walloc {
     }
   }
 
-  /** Caps linear memory at `bytes` (rounded down to 64 KiB); returns the previous cap. */
+  /**
+   * Caps linear memory at `bytes` (rounded down to 64 KiB); returns the previous cap. Any cap of
+   * 2^32 or more is all of wasm32's 4 GiB, and a heap never capped reports 2^32. The cap goes
+   * over in pages: as bytes, 2^32 does not fit the i32 (the C API would see 2^32 - 1, one page
+   * less, and report a cap of 4 GiB as 2^32 - 1).
+   */
   setLimit(bytes) {
     integer(bytes, 'maxBytes');
-    return this.#exports.walloc_set_limit(Math.min(bytes, MAX_U32)) >>> 0;
+    const pages = Math.min(Math.floor(bytes / WASM_PAGE_BYTES), MAX_PAGES);
+    return (this.#exports.wjs_set_limit_pages(pages) >>> 0) * WASM_PAGE_BYTES;
   }
 
   /** Walks the whole heap; throws an Error with walloc's message when it is inconsistent. */
@@ -209,15 +283,20 @@ export class Walloc {
   /**
    * A `Ctor` (default Uint8Array) of `length` elements over the block at `ptr`, from `offset`
    * bytes into it (a multiple of the element size), on the current buffer. Valid until memory
-   * grows or the block is freed or recycled.
+   * grows or the block is freed or recycled. `Ctor` must be a typed array constructor whose
+   * BYTES_PER_ELEMENT is 1, 2, 4 or 8 (TypeError otherwise), and the view it makes must lie in
+   * the block (a subclass that understates its element size gets a RangeError).
    */
   view(ptr, length, Ctor = Uint8Array, offset = 0) {
-    if (typeof Ctor?.BYTES_PER_ELEMENT !== 'number') throw new TypeError('walloc: view needs a typed array constructor');
-    const at = this.#checkRange(pointer(ptr), integer(length, 'length') * Ctor.BYTES_PER_ELEMENT, 'view', offset);
-    if (at % Ctor.BYTES_PER_ELEMENT) {
-      throw new RangeError(`walloc: view of ${Ctor.name} at ${hex(at)} is not aligned to ${Ctor.BYTES_PER_ELEMENT} bytes`);
-    }
-    return new Ctor(this.#current(), at, length);
+    const size = elementSize(Ctor);
+    const bytes = integer(length, 'length') * size;
+    const at = this.#checkRange(pointer(ptr), bytes, 'view', offset);
+    if (at % size) throw new RangeError(`walloc: view of ${Ctor.name} at ${hex(at)} is not aligned to ${size} bytes`);
+    const view = new Ctor(this.#current(), at, length);
+    if (!ArrayBuffer.isView(view)) throw new TypeError(`walloc: view needs a typed array constructor, ${Ctor.name} made none`);
+    // The check above trusted the constructor's BYTES_PER_ELEMENT; the view's own size is the truth.
+    if (view.byteLength !== bytes) this.#checkRange(ptr, view.byteLength, 'view', offset);
+    return view;
   }
 
   /** Copies `source` (ArrayBuffer or view) into the block at `ptr`, `offset` bytes in. */
@@ -233,7 +312,7 @@ export class Walloc {
     return new Uint8Array(this.#current(), at, length).slice();
   }
 
-  /** Sets `n` bytes of the block at `ptr`, from `offset` bytes in, to `byte` (one memory.fill). */
+  /** Sets `n` bytes of the block at `ptr`, from `offset` bytes in, to `byte`, an integer 0..255 (one memory.fill). */
   fill(ptr, byte, n, offset = 0) {
     integer(byte, 'byte');
     if (byte > 255) throw new RangeError(`walloc: fill byte must be 0..255, got ${byte}`);
@@ -251,7 +330,7 @@ export class Walloc {
 
   // ---- tiered arenas ----
 
-  /** Bump-allocates `size` bytes in a tier (index or Walloc.TIER value); 0 or RangeError when full. */
+  /** Bump-allocates `size` bytes in a tier (index or Walloc.TIER value); 0 or RangeError when full or `size` is past 2^32 - 1. */
   tierAlloc(tier, size) {
     const index = this.#tierIndex(tier);
     integer(size, 'size');
@@ -271,7 +350,7 @@ export class Walloc {
     this.#dropTierBlocks(index, -1);
   }
 
-  /** Keeps the first `keep` bytes of a tier exactly as they are and recycles the rest. */
+  /** Keeps the first `keep` bytes of a tier exactly as they are and recycles the rest; a `keep` past the tier's `used` (or 32 bits) is a RangeError that recycles nothing. */
   tierCompact(tier, keep) {
     const index = this.#tierIndex(tier);
     integer(keep, 'keep');
@@ -282,7 +361,7 @@ export class Walloc {
     this.#dropTierBlocks(index, keep);
   }
 
-  /** A mark of the tier's current top, for tierRelease. */
+  /** A mark of the tier's current top, for tierRelease: { tier, offset, generation }, frozen. */
   tierMark(tier) {
     const index = this.#tierIndex(tier);
     this.#exports.wjs_tier_mark(index);
@@ -290,10 +369,21 @@ export class Walloc {
     return Object.freeze({ tier: index, offset, generation });
   }
 
-  /** Recycles everything allocated in the mark's tier after the mark; a stale mark throws. */
+  /**
+   * Recycles everything allocated in the mark's tier after the mark; a stale mark throws an
+   * Error. A malformed mark (not an object; a tier, offset or generation that is not an integer
+   * 0..2^32-1) throws a TypeError or RangeError and recycles nothing: wasm would have wrapped the
+   * field (NaN to 0, 2^32 + 8 to 8) and walloc recycled more than this wrapper knew, leaving it
+   * to check views and copies against blocks that are no longer there.
+   */
   tierRelease(mark) {
-    const index = this.#tierIndex(mark?.tier);
-    const { offset, generation } = mark;
+    if (typeof mark !== 'object' || mark === null) {
+      throw new TypeError(`walloc: tierRelease needs a mark from tierMark, got ${describe(mark)}`);
+    }
+    // Each field is read once: the values checked are the values passed and remembered.
+    const index = this.#tierIndex(mark.tier);
+    const offset = u32(mark.offset, 'mark.offset');
+    const generation = u32(mark.generation, 'mark.generation');
     if (this.#exports.wjs_tier_release(index, offset, generation) !== 0) {
       throw new Error(`walloc: tierRelease(${this.#tiers[index].name}): stale mark at offset ${offset}`);
     }
@@ -345,13 +435,19 @@ export class Walloc {
 
   // ---- statistics ----
 
-  /** Heap counters (tierBytes: pages held by tiers) and, per tier, { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. */
+  /**
+   * Heap counters (tierBytes: pages held by tiers) and, per tier, { name, used, capacity,
+   * highWater, totalAllocated, recycled, chunks, resets }. memoryBytes and pages are the memory's
+   * exact size, up to 2^32 bytes and 65536 pages: they are read from the memory itself, since
+   * walloc_get_stats clamps memory_bytes to SIZE_MAX, 2^32 - 1 on wasm32.
+   */
   stats() {
     this.#exports.wjs_stats();
     const w = this.#words(10);
+    const memoryBytes = this.#memory.buffer.byteLength;
     return {
       heapBytes: w[0], liveBytes: w[1], peakLiveBytes: w[2], freeBytes: w[3], metaBytes: w[4],
-      allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes: w[8], pages: w[8] / WASM_PAGE_BYTES, tierBytes: w[9],
+      allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes, pages: memoryBytes / WASM_PAGE_BYTES, tierBytes: w[9],
       tiers: this.#tiers.map((tier, index) => this.#tierStats(index)),
     };
   }
@@ -425,9 +521,10 @@ export class Walloc {
         this.#exports.wjs_tier_config(i, at, share, alignment);
       });
     }
-    if (!this.#exports.wjs_tiers_create(Math.min(reserveBytes, MAX_U32), layout ? layout.length : 0)) {
+    // tierLayout has checked everything walloc_tiers_create checks, so only memory can be wanting.
+    if (!this.#exports.wjs_tiers_create(reserveBytes, layout ? layout.length : 0)) {
       strings.forEach((at) => this.free(at));
-      throw new RangeError(`walloc: cannot create tiers (reserve ${reserveBytes} bytes, shares must sum to 100 or less, alignments be powers of two)`);
+      throw new RangeError(`walloc: cannot create tiers: out of memory for a reserve of ${reserveBytes} bytes`);
     }
     this.#tiers = names.map((name) => ({ name, blocks: [] }));
     this.#grown(0);
@@ -478,7 +575,8 @@ export class Walloc {
     integer(offset, 'offset');
     if (ptr === 0) throw new RangeError(`walloc: ${what} of the null pointer`);
     const size = this.#blockSize(ptr);
-    if (offset + bytes > size) {
+    // Written to fail for NaN as well: a range that cannot be proven inside is outside.
+    if (!(offset + bytes <= size)) {
       const range = offset ? `${bytes} bytes at offset ${offset}` : `${bytes} bytes`;
       throw new RangeError(`walloc: ${what} of ${range} exceeds the ${size} usable bytes of the block at ${hex(ptr)}`);
     }

@@ -182,6 +182,21 @@ test('memoryMap marks static data, meta, small, large and free slices', async ()
   assert.equal(heap.memoryMap()[large >>> 12], Walloc.SLICE.FREE);
 });
 
+// Pages the host grows itself between walloc's growths belong to the host: memoryMap must not
+// offer them as walloc's free memory, and walloc must never hand them out.
+test('memoryMap shows pages the host grew as unused, and walloc leaves them alone', async () => {
+  const heap = await plain();
+  heap.malloc(64);
+  const hostFirst = heap.memory.grow(2) * 16;
+  new Uint8Array(heap.memory.buffer, hostFirst * 4096, 2 * 65536).fill(0x5a);
+  const large = heap.malloc(300000);
+  assert.ok(large >= (hostFirst + 32) * 4096, 'walloc grew past the host pages');
+  const map = heap.memoryMap();
+  for (let slice = hostFirst; slice < hostFirst + 32; slice++) assert.equal(map[slice], Walloc.SLICE.UNUSED, `slice ${slice}`);
+  heap.check();
+  assert.ok(new Uint8Array(heap.memory.buffer, hostFirst * 4096, 2 * 65536).every((b) => b === 0x5a));
+});
+
 test('a compiled module can be passed in and shared by heaps', async () => {
   const { readFile } = await import('node:fs/promises');
   const module = await WebAssembly.compile(await readFile(new URL('../../js/walloc.wasm', import.meta.url)));
