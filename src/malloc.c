@@ -101,15 +101,31 @@ static void *medium_or_large(size_t need) {
 }
 
 /* A request memory could not serve. What the secure build's quarantine holds is freed for
- * real and the request tried once more; otherwise it fails with ENOMEM. */
+ * real and the request tried once more, if that could help; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
-    int flushed = 0;
-    for (struct wl_freed block; wl_secure_flush_one(&block); flushed = 1)
-        release_block(block.p, block.span, block.index);
-    if (flushed) return allocate(size, alignment, clear);
+    if (wl_secure_drain(wl_secure_size(size))) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);
     return NULL;
 }
+
+#ifdef WALLOC_SECURE
+/* An upper bound of what emptying the quarantine could make available: every free byte, every
+ * quarantined one and what memory may still grow by. */
+static uint64_t drained_room(void) {
+    struct walloc_stats s;
+    walloc_get_stats(&s);
+    uint64_t memory = (uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE;
+    uint64_t limit = (uint64_t)wl_heap.limit_pages * WL_WASM_PAGE_SIZE;
+    return s.free_bytes + wl_quarantine.bytes + (limit > memory ? limit - memory : 0);
+}
+
+int wl_secure_drain(size_t need) {
+    if (!wl_quarantine.count || need > WL_MAX_REQUEST + WL_CANARY_SIZE || need > drained_room())
+        return 0;
+    for (struct wl_freed block; wl_secure_flush_one(&block);) release_block(block.p, block.span, block.index);
+    return 1;
+}
+#endif
 
 /* A block of `size` bytes at `alignment` (a power of two); zero-filled when `clear`. malloc
  * has its own shorter path: no alignment search, no clearing. */

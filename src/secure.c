@@ -39,15 +39,11 @@ void wl_secure_check_fill(const struct wl_freed *h) {
         wl_fatal("write after free", h->p);
 }
 
-void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed) {
-    for (unsigned i = 0; !zeroed && i < blocks; i++)
-        wl_secure_fill((unsigned char *)start + (size_t)i * block_size, block_size - WL_CANARY_SIZE);
-}
-
-int wl_secure_in_quarantine(const void *p) {
-    for (unsigned i = 0; i < WL_QUARANTINE_SLOTS; i++)
-        if (wl_quarantine.ring[i].p == p) return 1;
-    return 0;
+void wl_secure_new_span(struct span *s, size_t block_size, unsigned blocks) {
+    unsigned char *start = wl_ptr_of(wl_span_start(s));
+    for (unsigned i = 0; i < blocks; i++)
+        wl_secure_fill(start + (size_t)i * block_size, block_size - WL_CANARY_SIZE);
+    s->zeroed = 0;
 }
 
 void wl_secure_check_span(const struct span *s) {

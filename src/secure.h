@@ -6,10 +6,13 @@
  *    the block's address. free, realloc and walloc_check compare it, so an overflow of even
  *    one byte past malloc_usable_size() is reported (`heap overflow past 0x<block> (canary)`).
  *  - the first 32 bytes of a freed block are filled with WL_FREED_BYTE, and must still hold
- *    them when a small block is handed out again (or still be zero, never used) and when a
- *    large one leaves the quarantine, or walloc_check looks: a write after free is reported.
+ *    them when a small block is handed out again and when a large one leaves the quarantine,
+ *    or walloc_check looks: a write after free is reported, zeros included. Blocks of a new
+ *    small span get the fill too, so "never used" needs no look at the block.
  *  - a quarantine of recently freed blocks delays their reuse, so a double free or a use of a
- *    freed pointer is caught even after other allocations.
+ *    freed pointer is caught even after other allocations. Whether a block is in it is asked
+ *    of a set of addresses out of band, never of the block's bytes: a write after free could
+ *    forge those, and a double free would then queue one block twice.
  *  - the secret comes from WASI random_get, from getentropy natively, or from walloc_seed().
  * Every report is fatal: one line, then the trap, so nothing is freed or reused after it.
  *
@@ -96,16 +99,12 @@ static inline void wl_secure_check_canary(const void *p, size_t usable) {
     if (__builtin_expect(stored != wl_secure_canary_of(p), 0)) wl_fatal_overflow(p);
 }
 
-/* Prepares a block about to be handed out: a small one (`small`) must still be filled or zero
- * from its last free, else the write after free is reported; the canary goes after `usable`. */
+/* Prepares a block about to be handed out: a small one (`small`) must still hold the fill of
+ * its last free (or of its new span), else the write after free is reported; the canary goes
+ * after `usable`. */
 static inline void wl_secure_handout(void *p, size_t usable, int small) {
-    if (small) {
-        uint64_t first;
-        __builtin_memcpy(&first, p, sizeof first);
-        if (__builtin_expect((first != WL_FREED_WORD && first != 0) ||
-                             !wl_secure_fill_is(p, usable, first), 0))
-            wl_fatal("write after free", p);
-    }
+    if (small && __builtin_expect(!wl_secure_fill_is(p, usable, WL_FREED_WORD), 0))
+        wl_fatal("write after free", p);
     uint64_t canary = wl_secure_canary_of(p);
     __builtin_memcpy((unsigned char *)p + usable, &canary, sizeof canary);
 }
@@ -119,14 +118,49 @@ static inline void wl_secure_handout(void *p, size_t usable, int small) {
 #define WL_QUARANTINE_SLOTS 64u
 #define WL_QUARANTINE_BYTES ((size_t)4 << 20)
 #define WL_QUARANTINE_LARGEST ((size_t)256 << 10)
+/* The addresses in the ring, hashed with linear probing into twice as many slots as the ring
+ * has, so a probe ends after a slot or two at a load of one half. */
+#define WL_HELD_BITS 7u
+#define WL_HELD_SLOTS (1u << WL_HELD_BITS)
+_Static_assert(WL_HELD_SLOTS >= 2 * WL_QUARANTINE_SLOTS, "the held set keeps a free slot");
 
 struct wl_quarantine {
     struct wl_freed ring[WL_QUARANTINE_SLOTS];
     unsigned oldest, count;
     size_t bytes;
+    uintptr_t held[WL_HELD_SLOTS]; /* 0 = empty slot */
 };
 
 extern struct wl_quarantine wl_quarantine;
+
+static inline unsigned wl_held_home(uintptr_t p) {
+    return ((uint32_t)(p >> 3) * 0x9e3779b1u) >> (32 - WL_HELD_BITS);
+}
+
+static inline unsigned wl_held_next(unsigned slot) { return (slot + 1) & (WL_HELD_SLOTS - 1); }
+
+static inline void wl_held_add(struct wl_quarantine *q, uintptr_t p) {
+    unsigned slot = wl_held_home(p);
+    while (q->held[slot]) slot = wl_held_next(slot);
+    q->held[slot] = p;
+}
+
+/* Takes `p` (which is there) out of the set, moving back the entries after it that their
+ * probe would otherwise no longer reach: linear probing needs no tombstones then. */
+static inline void wl_held_remove(struct wl_quarantine *q, uintptr_t p) {
+    unsigned hole = wl_held_home(p);
+    while (q->held[hole] != p) hole = wl_held_next(hole);
+    for (unsigned slot = wl_held_next(hole); q->held[slot]; slot = wl_held_next(slot)) {
+        unsigned home = wl_held_home(q->held[slot]);
+        /* The entry may fill the hole unless its home lies cyclically in (hole, slot]. */
+        int reachable = hole < slot ? home > hole && home <= slot : home > hole || home <= slot;
+        if (!reachable) {
+            q->held[hole] = q->held[slot];
+            hole = slot;
+        }
+    }
+    q->held[hole] = 0;
+}
 
 /* Reports the quarantined block `h` when its fill was written to. */
 void wl_secure_check_fill(const struct wl_freed *h);
@@ -142,6 +176,7 @@ static inline int wl_secure_flush_one(struct wl_freed *out) {
     if (__builtin_expect(h->usable > WL_SMALL_MAX, 0)) wl_secure_check_fill(h);
     *out = *h;
     q->bytes -= h->usable;
+    wl_held_remove(q, (uintptr_t)h->p);
     h->p = NULL;
     q->oldest = (q->oldest + 1) % WL_QUARANTINE_SLOTS;
     q->count--;
@@ -163,25 +198,34 @@ static inline int wl_secure_retire(const struct wl_freed *block, struct wl_freed
     if (q->count == WL_QUARANTINE_SLOTS || q->bytes + block->usable > WL_QUARANTINE_BYTES)
         left = wl_secure_flush_one(leaving);
     q->ring[(q->oldest + q->count) % WL_QUARANTINE_SLOTS] = *block;
+    wl_held_add(q, (uintptr_t)block->p);
     q->count++;
     q->bytes += block->usable;
     return left;
 }
 
-/* Whether `p` is in the ring of the quarantine. */
-int wl_secure_in_quarantine(const void *p);
-
-/* Whether `p` waits in the quarantine: freed, whatever the bitmaps say. A block there starts
- * with the fill, so the ring is searched only for the rare live block that does too. */
+/* Whether `p` waits in the quarantine: freed, whatever the bitmaps say. One probe of the held
+ * set, usually a single load. */
 static inline int wl_secure_held(const void *p) {
-    uint64_t first;
-    __builtin_memcpy(&first, p, sizeof first);
-    return __builtin_expect(first == WL_FREED_WORD, 0) && wl_secure_in_quarantine(p);
+    const struct wl_quarantine *q = &wl_quarantine;
+    for (unsigned slot = wl_held_home((uintptr_t)p);; slot = wl_held_next(slot)) {
+        if (q->held[slot] == (uintptr_t)p) return 1;
+        if (!q->held[slot]) return 0;
+    }
 }
 
-/* A new small span of `blocks` blocks: unless its memory is still zero, every block gets the
- * freed fill, so that a block handed out for the first time passes the check of a reused one. */
-void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed);
+/* Empties the quarantine, releasing its blocks for real, when that could let a request of
+ * `need` bytes succeed: an allocation that found memory exhausted (malloc's family and the
+ * tiers) calls it and retries once when it returns 1. A request larger than every free,
+ * quarantined and growable byte together would fail anyway, and emptying the quarantine for
+ * it would let one caller-chosen size switch double-free detection off; it returns 0 then, as
+ * it does when the quarantine is empty. Defined in malloc.c, which releases blocks. */
+int wl_secure_drain(size_t need);
+
+/* A new small span `s` of `blocks` blocks: every block gets the freed fill, so that a block
+ * handed out for the first time passes the check of a reused one, and the span no longer
+ * counts as zeroed. */
+void wl_secure_new_span(struct span *s, size_t block_size, unsigned blocks);
 
 /* Empties the quarantine without releasing anything (walloc_test_reset). */
 void wl_secure_forget(void);
@@ -207,9 +251,10 @@ static inline int wl_secure_retire(const struct wl_freed *block, struct wl_freed
 }
 static inline int wl_secure_held(const void *p) { return (void)p, 0; }
 static inline int wl_secure_flush_one(struct wl_freed *out) { return (void)out, 0; }
+static inline int wl_secure_drain(size_t need) { return (void)need, 0; }
 static inline void wl_secure_check_canary(const void *p, size_t usable) { (void)p, (void)usable; }
-static inline void wl_secure_new_span(void *start, size_t block_size, unsigned blocks, int zeroed) {
-    (void)start, (void)block_size, (void)blocks, (void)zeroed;
+static inline void wl_secure_new_span(struct span *s, size_t block_size, unsigned blocks) {
+    (void)s, (void)block_size, (void)blocks;
 }
 static inline void wl_secure_forget(void) {}
 static inline void wl_secure_check_span(const struct span *s) { (void)s; }

@@ -110,7 +110,7 @@ static WL_COLD struct span *new_span(unsigned cls) {
     }
     wl_heap.small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.small_block_bytes += (size_t)c->blocks * c->size;
-    wl_secure_new_span(wl_ptr_of(wl_span_start(s)), c->size, c->blocks, s->zeroed);
+    wl_secure_new_span(s, c->size, c->blocks);
     return s;
 }
 

@@ -18,6 +18,7 @@
 #include "walloc.h"
 #include "pages.h"
 #include "platform.h"
+#include "secure.h"
 
 #define WL_TIER_LEVELS 32
 #define WL_TIER_MAX_ALIGNMENT ((size_t)1 << 31)
@@ -146,6 +147,7 @@ static void *grow_and_bump(struct tier *r, size_t size) {
 static void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
     struct tier *r = &t->tiers[tier];
     void *p = grow_and_bump(r, size);
+    if (!p && wl_secure_drain(size)) p = grow_and_bump(r, size);
     if (!p && t->pressure && !t->in_pressure) {
         t->in_pressure = 1;
         t->pressure(t, tier, size, t->pressure_arg);
@@ -320,6 +322,8 @@ static int tier_init(struct tier *r, const walloc_tier_config *config, uint64_t 
     r->name = config->name;
     if (slices > WL_MAX_SLICES) return 0;
     struct span *s = wl_span_alloc((uint32_t)slices, align_slices(r->bump->mask), SPAN_TIER);
+    if (!s && wl_secure_drain((size_t)slices << WL_SLICE_SHIFT))
+        s = wl_span_alloc((uint32_t)slices, align_slices(r->bump->mask), SPAN_TIER);
     if (!s) return 0;
     adopt_chunk(r, s, 0);
     return 1;

@@ -464,6 +464,44 @@ TEST(null_at_the_limit_with_nothing_lost) {
     walloc_tiers_destroy(t);
 }
 
+/* Fills memory up to a cap with 128 KiB blocks and frees `freed` of them: in the secure build
+ * they wait in the quarantine, which an allocation finding memory exhausted must empty first.
+ * Returns the previous cap; the rest of the blocks stay in `blocks`. */
+static size_t fill_to_cap_and_free(void **blocks, size_t count, size_t freed) {
+    size_t previous = walloc_set_limit(heap_now().memory_bytes + 4 * MiB);
+    size_t i = 0;
+    for (; i < count && (blocks[i] = walloc_malloc(128 * KiB)); i++)
+        ;
+    CHECK(i < count && i >= freed);
+    while (freed--) walloc_free(blocks[--i]);
+    blocks[i] = NULL;
+    return previous;
+}
+
+static void free_blocks(void **blocks) {
+    for (size_t i = 0; blocks[i]; i++) walloc_free(blocks[i]);
+}
+
+TEST(tiers_find_memory_the_quarantine_holds) {
+    walloc_tiers *t = one_tier(4 * KiB, 8);
+    if (!CHECK(t != NULL)) return;
+    static void *blocks[2048];
+    size_t previous = fill_to_cap_and_free(blocks, 2048, 8);
+    errno = 0;
+    CHECK(walloc_tier_alloc(t, 0, 512 * KiB) != NULL);
+    walloc_set_limit(previous);
+    free_blocks(blocks);
+    walloc_tiers_destroy(t);
+
+    previous = fill_to_cap_and_free(blocks, 2048, 8);
+    walloc_tier_config config = { "fresh", 100, 8 };
+    t = walloc_tiers_create(512 * KiB, &config, 1);
+    CHECK(t != NULL);
+    walloc_set_limit(previous);
+    free_blocks(blocks);
+    walloc_tiers_destroy(t);
+}
+
 TEST(stats_count_allocations_recycling_and_peaks) {
     walloc_tiers *t = one_tier(64 * KiB, 8);
     if (!CHECK(t != NULL)) return;
@@ -505,6 +543,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(pressure_callback_runs_once_then_the_allocation_is_retried),
     TEST_ENTRY(null_at_the_limit_with_nothing_lost),
     TEST_ENTRY(stats_count_allocations_recycling_and_peaks),
+    TEST_ENTRY(tiers_find_memory_the_quarantine_holds),
 };
 
 int main(int argc, char **argv) {
