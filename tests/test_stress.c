@@ -1,6 +1,6 @@
 /* test_stress.c - randomized stress of the whole API against a shadow model.
  *
- *   test_stress [seed [iterations [slots]]]
+ *   test_stress [seed [iterations [slots [top]]]]
  *
  * The shadow model is a table of slots, each empty or holding a live block with its request,
  * usable size and the seed of the pattern it was filled with (derived from its address and
@@ -10,6 +10,11 @@
  * misaligned or overlapping block, a calloc that is not zero, a live_bytes counter that
  * disagrees with the model or a failed walloc_check() is a failure. The seed and iteration
  * count are printed first, so a failing run can be replayed exactly.
+ *
+ * With `top` = 1 the run happens at the end of a 4 GiB memory: untouched ballast blocks first
+ * grow memory to all 65 536 pages, then those below 1 GiB are freed, which leaves the workload
+ * a free run that ends where linear memory ends (the heap's end is then 2^32, one past what a
+ * 32-bit address holds). The ballast costs address space only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -255,16 +260,36 @@ static unsigned long parse_number(const char *text, unsigned long fallback) {
     return *end == '\0' && end != text ? value : fallback;
 }
 
+/* Fills memory to 4 GiB with blocks of halving sizes and frees those below 1 GiB; the others
+ * stay for the whole run. Returns 0 when memory did not reach 4 GiB. */
+static int ballast_to_the_top(void) {
+    static void *ballast[512];
+    size_t count = 0, size = 1024 * MiB;
+    struct walloc_stats s;
+    for (walloc_get_stats(&s); (uint64_t)s.memory_bytes < ((uint64_t)1 << 32) - 1; walloc_get_stats(&s)) {
+        void *p = walloc_malloc(size);
+        if (p && count < sizeof ballast / sizeof ballast[0]) ballast[count++] = p;
+        else if (size > 4 * KiB) size /= 2;
+        else return 0;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (walloc_malloc_usable_size(ballast[i]) < 1024 * MiB) walloc_free(ballast[i]);
+    return 1;
+}
+
 int main(int argc, char **argv) {
     uint64_t seed = parse_number(argc > 1 ? argv[1] : NULL, DEFAULT_SEED);
     unsigned long iterations = parse_number(argc > 2 ? argv[2] : NULL, DEFAULT_ITERATIONS);
     slot_count = parse_number(argc > 3 ? argv[3] : NULL, DEFAULT_SLOTS);
-    printf("test_stress: seed=%" PRIu64 " iterations=%lu slots=%zu\n", seed, iterations,
-           slot_count);
+    int top = parse_number(argc > 4 ? argv[4] : NULL, 0) != 0;
+    printf("test_stress: seed=%" PRIu64 " iterations=%lu slots=%zu%s\n", seed, iterations,
+           slot_count, top ? " at the top of a 4 GiB memory" : "");
     fflush(stdout);
     if (slot_count == 0)
         slot_count = 1;
     rng.state = seed;
+    if (top && !CHECK(ballast_to_the_top()))
+        return check_summary();
     struct walloc_stats at_start;
     walloc_get_stats(&at_start);
     outside_live_bytes = at_start.live_bytes;

@@ -24,6 +24,8 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=no
 # and valgrind, about 30 times slower, gets a shorter run of the same workload.
 TEST_ARGS_native_stress   := 1
 TEST_ARGS_native_stress2  := 2 200000
+# A shorter run at the end of a 4 GiB memory (ballast first), natively and on wasm.
+TEST_ARGS_stress_top      := 4 100000 4000 1
 TEST_ARGS_valgrind_stress := 3 50000 2000
 # test_faults takes seed, steps per round and rounds; valgrind gets a shorter sweep. The 16 MiB
 # ladder of test_limits grows memory to 4 GiB, which costs valgrind a GiB of shadow memory and
@@ -46,8 +48,8 @@ NATIVE_TEST_BINS   := $(patsubst %,build/native-san/tests/test_%,$(NATIVE_TESTS)
 VALGRIND_TEST_BINS := $(patsubst %,build/native/tests/test_%,$(NATIVE_TESTS))
 WASM_TEST_BINS     := $(patsubst %,build/wasm32-wasi/tests/test_%.wasm,$(WASM_TESTS))
 
-NATIVE_TEST_RUNS   := $(patsubst %,test-native-%,$(NATIVE_TESTS) stress2)
-WASM_TEST_RUNS     := $(patsubst %,test-wasm-%,$(WASM_TESTS))
+NATIVE_TEST_RUNS   := $(patsubst %,test-native-%,$(NATIVE_TESTS) stress2 stress-top)
+WASM_TEST_RUNS     := $(patsubst %,test-wasm-%,$(WASM_TESTS) stress-top)
 VALGRIND_TEST_RUNS := $(patsubst %,test-valgrind-%,$(filter-out death,$(NATIVE_TESTS)))
 
 .PHONY: test test-native test-wasm test-valgrind tests-build
@@ -74,15 +76,19 @@ build/wasm32-wasi/tests/test_%.wasm: tests/test_%.c $(TEST_HDRS) $(WASI_LIB) | $
 	$(CLANG) $(WASI_FLAGS) $< $(WASI_LIB) $(TEST_LDFLAGS_$*) -o $@
 
 # Death scenarios go through tests/death.sh, which checks the trap and the report.
-$(filter-out test-native-death test-native-stress2,$(NATIVE_TEST_RUNS)): test-native-%: build/native-san/tests/test_%
+$(filter-out test-native-death test-native-stress2 test-native-stress-top,$(NATIVE_TEST_RUNS)): test-native-%: build/native-san/tests/test_%
 	$< $(TEST_ARGS_native_$*)
 test-native-stress2: build/native-san/tests/test_stress
 	$< $(TEST_ARGS_native_stress2)
+test-native-stress-top: build/native-san/tests/test_stress
+	$< $(TEST_ARGS_stress_top)
 test-native-death: build/native-san/tests/test_death tests/death.sh
 	sh tests/death.sh $<
 
-$(filter-out test-wasm-death,$(WASM_TEST_RUNS)): test-wasm-%: build/wasm32-wasi/tests/test_%.wasm
+$(filter-out test-wasm-death test-wasm-stress-top,$(WASM_TEST_RUNS)): test-wasm-%: build/wasm32-wasi/tests/test_%.wasm
 	$(NODE) tests/host/run.mjs $< $(TEST_ARGS_wasm_$*)
+test-wasm-stress-top: build/wasm32-wasi/tests/test_stress.wasm
+	$(NODE) tests/host/run.mjs $< $(TEST_ARGS_stress_top)
 test-wasm-death: build/wasm32-wasi/tests/test_death.wasm tests/death.sh
 	sh tests/death.sh $(NODE) tests/host/run.mjs $<
 
