@@ -29,11 +29,16 @@
  * first 8 bytes past malloc_usable_size() is reported (`walloc: heap overflow past 0x<block>
  * (canary)`); the first 32 bytes of every freed block filled, and checked when a small block
  * is handed out again or a large one leaves the quarantine (`walloc: write after free of
- * 0x<block>`); and a quarantine of the last 64 freed blocks (up to 4 MiB, blocks up to
- * 256 KiB), so a double free is caught after other allocations too. Its differences:
- * malloc_usable_size() is 8 bytes less than the block, walloc_get_stats() counts canaries and
- * quarantined blocks as live, and an allocation that finds memory exhausted first
- * empties the quarantine. Tier memory has none of these checks.
+ * 0x<block>`, whatever was written, zeros included); and a quarantine of the last 64 freed
+ * blocks (up to 4 MiB, blocks up to 256 KiB), so a double free is caught after other
+ * allocations too. Whether a block is in the quarantine is kept out of band: a write after
+ * free cannot make it pass for live. Its differences: malloc_usable_size() is 8 bytes less than
+ * the block, walloc_get_stats() counts canaries and quarantined blocks as live, and an
+ * allocation (malloc's family, walloc_tier_alloc, walloc_tiers_create) that finds memory
+ * exhausted first empties the quarantine and tries again, unless the request exceeds every
+ * free, quarantined and growable byte together (such a request fails with ENOMEM and leaves the
+ * quarantine as it was, so no request size can switch the double-free check off). Tier memory
+ * has none of these checks.
  */
 #ifndef WALLOC_H
 #define WALLOC_H
@@ -135,7 +140,7 @@ struct walloc_stats {
     size_t alloc_count;     /* successful allocations (malloc, calloc, realloc that moved...) */
     size_t free_count;      /* blocks released */
     size_t grow_count;      /* successful memory.grow calls */
-    size_t memory_bytes;    /* current size of linear memory */
+    size_t memory_bytes;    /* current size of linear memory (SIZE_MAX at 4 GiB on wasm32) */
     size_t tier_bytes;      /* pages held by tiered arenas (their chunks' capacity) */
 };
 
