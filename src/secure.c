@@ -46,6 +46,13 @@ void wl_secure_new_span(struct span *s, size_t block_size, unsigned blocks) {
     s->zeroed = 0;
 }
 
+int wl_secure_in_ring(const void *p) {
+    const struct wl_quarantine *q = &wl_quarantine;
+    for (unsigned i = 0; i < q->count; i++)
+        if (q->ring[(q->oldest + i) % WL_QUARANTINE_SLOTS].p == p) return 1;
+    return 0;
+}
+
 void wl_secure_check_span(const struct span *s) {
     const unsigned char *start = wl_ptr_of(wl_span_start(s));
     if (s->kind != SPAN_SMALL) {
