@@ -58,6 +58,7 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include tests/tests.mk
 -include bench/bench.mk
 -include bench/tiers.mk
+-include bench/gc.mk
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
 -include fuzz/fuzz.mk

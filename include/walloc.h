@@ -129,8 +129,9 @@ size_t walloc_set_limit(size_t bytes);
 int walloc_seed(unsigned long long seed);
 
 /* What the heap is made of: heap_bytes = the small spans (live blocks, free blocks, tail waste)
- * + live large blocks + free pages + meta_bytes + tier_bytes. Tier memory is counted only in
- * tier_bytes: it is neither live malloc memory nor free. */
+ * + medium spans + live large blocks + free pages + meta_bytes + tier_bytes + gc_bytes. Tier
+ * and collector memory is counted only in tier_bytes and gc_bytes: it is neither live malloc
+ * memory nor free. */
 struct walloc_stats {
     size_t heap_bytes;      /* linear memory the heap owns: from its first page to its end */
     size_t live_bytes;      /* usable bytes of live malloc blocks (tier memory excluded) */
@@ -142,6 +143,7 @@ struct walloc_stats {
     size_t grow_count;      /* successful memory.grow calls */
     size_t memory_bytes;    /* current size of linear memory (SIZE_MAX at 4 GiB on wasm32) */
     size_t tier_bytes;      /* pages held by tiered arenas (their chunks' capacity) */
+    size_t gc_bytes;        /* pages held by the garbage collector (gc.h) */
 };
 
 /* Fills *out with the counters above. O(1): they are kept up to date on every call. */

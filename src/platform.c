@@ -1,13 +1,30 @@
 /* platform.c - linear memory, errno and the error channel for each platform, and the fault
  * injection hook that makes memory.grow fail on demand. */
+#if !defined(__wasm__)
+#define _GNU_SOURCE /* pthread_getattr_np, for the bounds of the stack the collector scans */
+#endif
 #include "walloc.h"
 #include "platform.h"
 
 #if defined(__wasm__)
 
-extern unsigned char __heap_base;
+extern unsigned char __heap_base, __global_base, __data_end;
 
 wl_off wl_platform_init(void) { return (wl_off)&__heap_base; }
+
+void wl_platform_data_range(uintptr_t *low, uintptr_t *high) {
+    *low = (uintptr_t)&__global_base;
+    *high = (uintptr_t)&__data_end;
+}
+
+/* wasm-ld puts the stack after the data (its top is __heap_base) or, with --stack-first,
+ * below it (its top is __global_base): the stack pointer says which. */
+void wl_platform_scan_stack(void (*scan)(uintptr_t low, uintptr_t high)) {
+    volatile uintptr_t here = 0;
+    uintptr_t sp = (uintptr_t)&here;
+    uintptr_t top = sp < (uintptr_t)&__global_base ? (uintptr_t)&__global_base : (uintptr_t)&__heap_base;
+    scan(sp, top);
+}
 
 uint32_t wl_platform_memory_pages(void) { return (uint32_t)__builtin_wasm_memory_size(0); }
 
@@ -36,6 +53,8 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 #else /* native */
 
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -91,6 +110,27 @@ void wl_platform_release(void) {
     munmap(native_region, (size_t)(WL_MAX_MEMORY + NATIVE_ALIGNMENT));
     native_region = NULL;
     native_pages = 0;
+}
+
+extern char __data_start, _end;
+
+void wl_platform_data_range(uintptr_t *low, uintptr_t *high) {
+    *low = (uintptr_t)&__data_start;
+    *high = (uintptr_t)&_end;
+}
+
+void wl_platform_scan_stack(void (*scan)(uintptr_t low, uintptr_t high)) {
+    jmp_buf registers; /* callee-saved registers land here, inside the range scanned */
+    setjmp(registers);
+    pthread_attr_t attr;
+    void *base = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &base, &size);
+        pthread_attr_destroy(&attr);
+    }
+    uintptr_t low = (uintptr_t)&registers, high = (uintptr_t)base + size;
+    if (high > low) scan(low, high);
 }
 
 void wl_platform_set_errno(int code) { errno = code; }

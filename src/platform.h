@@ -36,6 +36,17 @@ int64_t wl_platform_grow(uint32_t pages);
 void wl_platform_release(void);
 #endif
 
+/* The program's static data, which the collector scans as a root: on wasm [__global_base,
+ * __data_end), whichever layout wasm-ld chose; natively the executable's data and bss. */
+void wl_platform_data_range(uintptr_t *low, uintptr_t *high);
+
+/* Calls scan(low, high) over the live part of the stack that holds the program's pointers: on
+ * wasm the shadow stack from the stack pointer to its top (__heap_base, or __global_base when
+ * linked with --stack-first; values held only in wasm locals are not in it), natively the C
+ * stack from the caller's frame up, registers spilled into it first. Stale slots below the
+ * stack pointer are never scanned. */
+void wl_platform_scan_stack(void (*scan)(uintptr_t low, uintptr_t high));
+
 /* Sets errno where the platform has one. */
 void wl_platform_set_errno(int code);
 

@@ -1,5 +1,6 @@
 /* stats.c - counters, the growth cap, and walloc_check's walk over the whole heap. */
 #include "walloc.h"
+#include "collector.h"
 #include "medium.h"
 #include "pages.h"
 #include "platform.h"
@@ -31,13 +32,14 @@ void walloc_get_stats(struct walloc_stats *out) {
     out->grow_count = wl_heap.grow_count;
     out->memory_bytes = clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE);
     out->tier_bytes = wl_heap.tier_bytes;
+    out->gc_bytes = wl_heap.gc_bytes;
 }
 
 /* What the walk over spans adds up, to compare with the running counters. */
 struct tally {
     size_t spans, free_spans, available_spans;
     size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
-    size_t tier_bytes;
+    size_t tier_bytes, gc_bytes;
     size_t medium_live_bytes, medium_free_bytes, medium_listed;
 };
 
@@ -125,6 +127,10 @@ static int walk_spans(struct tally *t) {
             if (!s->tier.owner) return wl_check_failed(-8, "tier chunk without a tier", at);
             t->tier_bytes += (size_t)s->count << WL_SLICE_SHIFT;
             break;
+        case SPAN_GC:
+            if ((err = check_map_covers(s)) || (err = wl_gc_check_span(s))) return err;
+            t->gc_bytes += (size_t)s->count << WL_SLICE_SHIFT;
+            break;
         default:
             return wl_check_failed(-6, "span of unknown kind", at);
         }
@@ -176,6 +182,7 @@ static int check_counters(const struct tally *t) {
         return wl_check_failed(-33, "small span byte counts are off", 0);
     if (t->meta_bytes != wl_heap.meta_bytes) return wl_check_failed(-34, "meta byte count is off", 0);
     if (t->tier_bytes != wl_heap.tier_bytes) return wl_check_failed(-35, "tier byte count is off", 0);
+    if (t->gc_bytes != wl_heap.gc_bytes) return wl_check_failed(-37, "collector byte count is off", 0);
     if (t->medium_live_bytes != wl_heap.medium_live_bytes || t->medium_free_bytes != wl_heap.medium_free_bytes)
         return wl_check_failed(-36, "medium byte counts are off", 0);
     return 0;

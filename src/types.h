@@ -23,6 +23,11 @@
  *   TIER   a chunk of a tiered arena (tiers.c): bump memory that is never a malloc block, so
  *          free() of a pointer into it is an invalid free. Its descriptor links the chunks of
  *          its tier oldest first and says where in the tier the chunk begins.
+ *   GC     memory of the garbage collector (collector.h): a run of slices cut into objects of
+ *          one size class and one kind (scanned, pointer-free, uncollectable, typed), with
+ *          allocation and mark bits in the descriptor, or one large object. Never a malloc
+ *          block: free() of a pointer into it is an invalid free, and the collector never
+ *          looks inside malloc's spans.
  *
  * The page map sends a slice number to the descriptor of the span it belongs to: one array,
  * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm, 0.1 %).
@@ -103,7 +108,7 @@ typedef uintptr_t wl_off;
 #define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
 
 /* The kinds that hold malloc blocks are consecutive, so one comparison tells them apart. */
-enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_MEDIUM, SPAN_LARGE, SPAN_META, SPAN_TIER };
+enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_MEDIUM, SPAN_LARGE, SPAN_META, SPAN_TIER, SPAN_GC };
 
 struct span {
     uint32_t first;          /* first slice number */
@@ -111,12 +116,16 @@ struct span {
     uint8_t kind;            /* enum span_kind */
     uint8_t size_class;      /* SMALL: index into wl_classes */
     uint8_t zeroed;          /* the memory of every free block (FREE: of the span) is still zero */
-    uint8_t bin;             /* FREE: the bin it is listed in */
+    union {
+        uint8_t bin;         /* FREE: the bin it is listed in */
+        uint8_t gc_kind;     /* GC: the kind of its objects (collector.h) */
+    };
     uint16_t free_blocks;    /* SMALL: blocks not handed out */
     uint8_t hint;            /* SMALL: no free bit lies in a word below this one */
-    uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT */
+    uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT;
+                                GC: whether it is in its class's list of spans with room */
     struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool;
-                                TIER: the tier's next (younger) chunk */
+                                TIER: the tier's next (younger) chunk; GC: its class's list */
     struct span *prev;
     union {
         uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
@@ -124,6 +133,10 @@ struct span {
             const void *owner;   /* the tier (tiers.c) the chunk belongs to */
             size_t base;         /* tier offset of the chunk's first byte */
         } tier;                  /* TIER */
+        struct {
+            uint64_t free[WL_BITMAP_WORDS / 2]; /* bit i set = object i is not allocated */
+            uint64_t marks[WL_BITMAP_WORDS / 2]; /* set during a collection: reachable */
+        } gc;                    /* GC: up to 256 objects a span; a large object uses marks bit 0 */
     };
 };
 
@@ -175,6 +188,7 @@ struct heap {
     struct span *medium_spare; /* an empty medium span kept for the next allocation */
     size_t meta_bytes;
     size_t tier_bytes;       /* bytes of TIER spans */
+    size_t gc_bytes;         /* bytes of GC spans */
     size_t live_bytes;
     size_t peak_live_bytes;
     size_t alloc_count;

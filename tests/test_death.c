@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "walloc.h"
+#include "gc.h"
 #include "sizes.h"
 
 /* The compiler must not see through these pointers: the misuse has to reach walloc as
@@ -376,6 +377,45 @@ static void realloc_tier_block(void) {
     walloc_realloc(p, 128);
 }
 
+/* The collector's misuse is reported like malloc's, and the two heaps do not mix. */
+static void gc_double_free(void) {
+    char *p = hide(GC_malloc(32));
+    GC_free(p);
+    expect("double GC_free", p);
+    GC_free(p);
+}
+
+static void gc_free_interior(void) {
+    char *p = hide(GC_malloc(64));
+    expect("invalid GC_free", p + 16);
+    GC_free(p + 16);
+}
+
+static void gc_free_of_malloc_block(void) {
+    char *p = allocate(32);
+    expect("invalid GC_free", p);
+    GC_free(p);
+}
+
+static void free_of_gc_object(void) {
+    char *p = hide(GC_malloc(48));
+    expect("invalid free", p);
+    walloc_free(p);
+}
+
+static void gc_double_free_large(void) {
+    char *p = hide(GC_malloc(100 * KiB));
+    GC_free(p);
+    expect("invalid GC_free", p);
+    GC_free(p);
+}
+
+static void gc_realloc_of_interior(void) {
+    char *p = hide(GC_malloc(64));
+    expect("invalid GC_realloc", p + 8);
+    GC_realloc(p + 8, 100);
+}
+
 #ifdef WALLOC_SECURE
 #include "death_secure.h"
 #endif
@@ -425,6 +465,12 @@ static const struct scenario scenarios[] = {
     { "free-tier-start", free_tier_start },
     { "free-tier-block", free_tier_block },
     { "realloc-tier-block", realloc_tier_block },
+    { "gc-double-free", gc_double_free },
+    { "gc-free-interior", gc_free_interior },
+    { "gc-free-of-malloc-block", gc_free_of_malloc_block },
+    { "free-of-gc-object", free_of_gc_object },
+    { "gc-double-free-large", gc_double_free_large },
+    { "gc-realloc-of-interior", gc_realloc_of_interior },
 #ifdef WALLOC_SECURE
     SECURE_SCENARIOS
 #endif

@@ -1,0 +1,2 @@
+/* <gc/gc.h>, as bdwgc installs it: the same header as <gc.h>. */
+#include "../gc.h"

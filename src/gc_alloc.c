@@ -1,0 +1,299 @@
+/* gc_alloc.c - the collector's spans: allocation by kind and size class, explicit free, the
+ * sweep, and the lookups that map an address to its object (collector.h has the model). */
+#include "collector.h"
+#include "pages.h"
+#include "platform.h"
+#include "report.h"
+#include "small.h"
+
+struct wl_gc_state wl_gc;
+
+static int small_kind(unsigned kind) { return (kind & WL_GC_KIND_MASK) < WL_GC_KINDS; }
+static int collectable(unsigned kind) {
+    kind &= WL_GC_KIND_MASK;
+    return kind != WL_GC_UNCOLLECTABLE && kind != WL_GC_ATOMIC_UNCOLLECTABLE;
+}
+
+static unsigned class_of(size_t size) {
+    unsigned cls = wl_class_of(size);
+    return cls < WL_GC_FIRST_CLASS ? WL_GC_FIRST_CLASS : cls;
+}
+
+/* Blocks of a span of class `cls` are the bits below this in each word of its bitmaps. */
+static void set_all_free(struct span *s, unsigned blocks) {
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
+        unsigned below = blocks > w * 64 ? blocks - w * 64 : 0;
+        s->gc.free[w] = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
+        s->gc.marks[w] = 0;
+    }
+}
+
+/* Whether the collector may take `slices` more: GC_set_max_heap_size caps its spans. */
+static int within_cap(uint32_t slices) {
+    return !wl_gc.max_heap || wl_heap.gc_bytes + ((size_t)slices << WL_SLICE_SHIFT) <= wl_gc.max_heap;
+}
+
+static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls) {
+    if (!within_cap(slices)) return NULL;
+    struct span *s = wl_span_alloc(slices, 1, SPAN_GC);
+    if (!s) return NULL;
+    s->size_class = (uint8_t)cls;
+    s->gc_kind = (uint8_t)kind;
+    s->group = 0;
+    s->next = s->prev = NULL;
+    if (s->first < wl_gc.low_slice || !wl_gc.high_slice) wl_gc.low_slice = s->first;
+    if (s->first + s->count > wl_gc.high_slice) wl_gc.high_slice = s->first + s->count;
+    wl_heap.gc_bytes += (size_t)slices << WL_SLICE_SHIFT;
+    return s;
+}
+
+static void give_back(struct span *s) {
+    wl_heap.gc_bytes -= (size_t)s->count << WL_SLICE_SHIFT;
+    wl_span_release(s);
+}
+
+static int has_free_block(const struct span *s) {
+    uint64_t any = 0;
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) any |= s->gc.free[w];
+    return any != 0;
+}
+
+static void list_available(struct span *s) {
+    struct wl_gc_class *k = &wl_gc.classes[s->gc_kind][s->size_class];
+    if (s->group || k->current == s) return;
+    s->group = 1;
+    s->next = k->available;
+    k->available = s;
+}
+
+static int scanned(unsigned kind) {
+    kind &= WL_GC_KIND_MASK;
+    return kind != WL_GC_ATOMIC && kind != WL_GC_ATOMIC_UNCOLLECTABLE;
+}
+
+/* A few tries to place a scanned object off black-listed slices; after that it goes anywhere. */
+#define WL_GC_PLACEMENT_TRIES 8
+
+/* A new small span for `kind` and `cls`. One that lands on black-listed slices serves
+ * pointer-free objects of its class instead (nothing they hold is scanned), and another is
+ * taken. */
+static struct span *new_small_span(unsigned kind, unsigned cls) {
+    const struct size_class *c = &wl_classes[cls];
+    for (int tries = 0;; tries++) {
+        struct span *s = take_span(c->slices, kind, cls);
+        if (!s) return NULL;
+        set_all_free(s, c->blocks);
+        wl_gc.free_in_spans += (size_t)c->blocks * c->size;
+        if (!scanned(kind) || tries == WL_GC_PLACEMENT_TRIES || !wl_gc_blacklisted(s->first, s->count)) return s;
+        s->gc_kind = WL_GC_ATOMIC;
+        list_available(s);
+    }
+}
+
+static struct span *serving_span(unsigned kind, unsigned cls) {
+    struct wl_gc_class *k = &wl_gc.classes[kind][cls];
+    struct span *s = k->available;
+    if (s) {
+        k->available = s->next;
+        s->group = 0;
+        s->next = NULL;
+    } else if (!(s = new_small_span(kind, cls))) {
+        return NULL;
+    }
+    k->current = s;
+    return s;
+}
+
+static int take_block(struct span *s) {
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
+        uint64_t bits = s->gc.free[w];
+        if (bits) {
+            s->gc.free[w] = bits & (bits - 1);
+            return (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+        }
+    }
+    return -1;
+}
+
+static void *alloc_small(size_t size, unsigned kind) {
+    unsigned cls = class_of(size);
+    struct span *s = wl_gc.classes[kind][cls].current;
+    int index = s ? take_block(s) : -1;
+    while (index < 0) {
+        if (!(s = serving_span(kind, cls))) return NULL;
+        index = take_block(s);
+    }
+    size_t block = wl_classes[cls].size;
+    unsigned char *p = wl_ptr_of(wl_span_start(s) + (wl_off)index * block);
+    wl_gc.free_in_spans -= block;
+    wl_gc.allocated_since += block;
+    wl_gc.total_allocated += block;
+    __builtin_memset(p, 0, block);
+    return p;
+}
+
+/* A span for a large object of `kind`, off black-listed slices if a few tries find one: the
+ * spans tried meanwhile are held, so that the page layer offers others, then given back. */
+static struct span *large_span(uint32_t slices, unsigned kind) {
+    struct span *held[WL_GC_PLACEMENT_TRIES], *s;
+    int count = 0;
+    while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS)) && scanned(kind) && count < WL_GC_PLACEMENT_TRIES &&
+           wl_gc_blacklisted(s->first, s->count))
+        held[count++] = s;
+    if (!s && count) s = held[--count];
+    while (count) give_back(held[--count]);
+    return s;
+}
+
+static void *alloc_large(size_t size, unsigned kind, int off_page) {
+    uint32_t slices = (uint32_t)((size + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT);
+    struct span *s = large_span(slices, kind | (off_page ? WL_GC_OFF_PAGE : 0));
+    if (!s) return NULL;
+    set_all_free(s, 0);
+    size_t bytes = (size_t)slices << WL_SLICE_SHIFT;
+    unsigned char *p = wl_ptr_of(wl_span_start(s));
+    /* A scanned object is scanned whole, so its tail must hold no stale pointer either. */
+    if (!s->zeroed) __builtin_memset(p, 0, kind == WL_GC_ATOMIC ? size : bytes);
+    s->zeroed = 0;
+    wl_gc.allocated_since += bytes;
+    wl_gc.total_allocated += bytes;
+    return p;
+}
+
+/* One attempt, with no collection: NULL when memory (or the cap) runs out. */
+static void *try_alloc(size_t size, unsigned kind, int off_page) {
+    if (size <= WL_GC_SMALL_MAX) return alloc_small(size ? size : 1, kind);
+    return alloc_large(size, kind, off_page);
+}
+
+void *wl_gc_alloc(size_t size, unsigned kind, int off_page) {
+    if (size > WL_MAX_REQUEST) {
+        wl_platform_set_errno(WL_ENOMEM);
+        return NULL;
+    }
+    if (!wl_gc.ready) wl_gc_setup();
+    if (wl_gc_should_collect()) wl_gc_collect();
+    void *p = try_alloc(size, kind, off_page);
+    if (!p && !wl_gc.disabled && !wl_gc.collecting) {
+        wl_gc_collect();
+        p = try_alloc(size, kind, off_page);
+    }
+    if (!p) {
+        wl_gc_warn("walloc GC: out of memory for an object of %lu bytes\n", size);
+        wl_platform_set_errno(WL_ENOMEM);
+    }
+    return p;
+}
+
+size_t wl_gc_object_size(const struct span *s) {
+    if (s->size_class == WL_GC_LARGE_CLASS) return (size_t)s->count << WL_SLICE_SHIFT;
+    return wl_classes[s->size_class].size;
+}
+
+wl_off wl_gc_object_at(const struct span *s, wl_off off, size_t *size, unsigned *index) {
+    wl_off start = wl_span_start(s);
+    *size = wl_gc_object_size(s);
+    if (s->size_class == WL_GC_LARGE_CLASS) {
+        *index = 0;
+        return start;
+    }
+    const struct size_class *c = &wl_classes[s->size_class];
+    uint32_t rel = (uint32_t)(off - start);
+    uint32_t i = (uint32_t)(((uint64_t)rel * c->reciprocal) >> 32);
+    if (i >= c->blocks || ((s->gc.free[i >> 6] >> (i & 63)) & 1)) return 0;
+    *index = i;
+    return start + (wl_off)i * c->size;
+}
+
+void wl_gc_free_object(struct span *s, unsigned index) {
+    if (s->size_class == WL_GC_LARGE_CLASS) {
+        give_back(s);
+        return;
+    }
+    size_t block = wl_classes[s->size_class].size;
+    s->gc.free[index >> 6] |= (uint64_t)1 << (index & 63);
+    wl_gc.free_in_spans += block;
+    wl_gc.freed_since += block;
+    list_available(s);
+}
+
+/* Sweeps small span `s`: its unmarked blocks become free. Returns the bytes freed; *empty says
+ * whether no block is left. */
+static size_t sweep_small(struct span *s, int *empty) {
+    const struct size_class *c = &wl_classes[s->size_class];
+    unsigned freed = 0, allocated = 0;
+    int reclaim = collectable(s->gc_kind);
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
+        unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
+        uint64_t valid = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
+        uint64_t used = ~s->gc.free[w] & valid;
+        uint64_t dead = reclaim ? used & ~s->gc.marks[w] : 0;
+        s->gc.free[w] |= dead;
+        s->gc.marks[w] = 0;
+        freed += (unsigned)__builtin_popcountll(dead);
+        allocated += (unsigned)__builtin_popcountll(used & ~dead);
+    }
+    *empty = allocated == 0;
+    wl_gc.free_in_spans += (size_t)freed * c->size;
+    return (size_t)freed * c->size;
+}
+
+size_t wl_gc_sweep(void) {
+    size_t freed = 0;
+    for (unsigned kind = 0; kind < WL_GC_KINDS; kind++)
+        for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++)
+            wl_gc.classes[kind][cls] = (struct wl_gc_class){ NULL, NULL };
+    for (uint32_t slice = wl_gc.low_slice; slice < wl_gc.high_slice;) {
+        struct span *s = wl_map_get(slice);
+        if (!s || s->first != slice || s->kind == SPAN_DEAD || s->kind == SPAN_META) {
+            slice++;
+            continue;
+        }
+        slice += s->count;
+        if (s->kind != SPAN_GC) continue;
+        if (s->size_class == WL_GC_LARGE_CLASS) {
+            if (collectable(s->gc_kind) && !(s->gc.marks[0] & 1)) {
+                freed += (size_t)s->count << WL_SLICE_SHIFT;
+                give_back(s);
+            } else {
+                s->gc.marks[0] = 0;
+            }
+            continue;
+        }
+        int empty;
+        freed += sweep_small(s, &empty);
+        s->group = 0;
+        if (empty) {
+            const struct size_class *c = &wl_classes[s->size_class];
+            wl_gc.free_in_spans -= (size_t)c->blocks * c->size;
+            give_back(s);
+        } else if (has_free_block(s)) {
+            list_available(s);
+        }
+    }
+    return freed;
+}
+
+static int full_of_free_bits(const struct span *s, unsigned blocks) {
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
+        unsigned below = blocks > w * 64 ? blocks - w * 64 : 0;
+        if (below < 64 && (s->gc.free[w] >> below)) return 0;
+    }
+    return 1;
+}
+
+int wl_gc_check_span(const struct span *s) {
+    wl_off at = wl_span_start(s);
+    if ((s->gc_kind & WL_GC_KIND_MASK) >= WL_GC_KINDS) return wl_check_failed(-60, "collector span of unknown kind", at);
+    if (s->first < wl_gc.low_slice || s->first + s->count > wl_gc.high_slice)
+        return wl_check_failed(-61, "collector span outside the collector's bounds", at);
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++)
+        if (s->gc.marks[w] && !wl_gc.collecting) return wl_check_failed(-62, "mark bit left after a collection", at);
+    if (s->size_class == WL_GC_LARGE_CLASS) return 0;
+    if (s->size_class < WL_GC_FIRST_CLASS || s->size_class >= WL_CLASS_COUNT || !small_kind(s->gc_kind) ||
+        s->count != wl_classes[s->size_class].slices)
+        return wl_check_failed(-63, "collector span of a wrong class or length", at);
+    if (!full_of_free_bits(s, wl_classes[s->size_class].blocks))
+        return wl_check_failed(-64, "collector free bit past the last block", at);
+    return 0;
+}

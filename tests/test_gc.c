@@ -1,0 +1,674 @@
+/* test_gc.c - the garbage collector (include/gc.h, gc_typed.h), natively and on wasm32-wasi.
+ *
+ * Roots are kept where every build sees them: in static data (the `root` array) or in memory
+ * the test registers. A pointer held only in a wasm local is invisible to the collector (the
+ * README's rule), so objects meant to die are made, and stored, by functions that have
+ * returned by the time of the collection (their frames are below the stack pointer, never
+ * scanned), and objects meant to live are stored in `root` first. Whether an object died is
+ * seen through a disappearing link in malloc's memory (never scanned, so it retains nothing) or
+ * a finalizer, never by touching it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gc.h"
+#include "gc_typed.h"
+#include "sizes.h"
+#include "check.h"
+
+#define NOINLINE __attribute__((noinline))
+
+/* The collector's test hook: a cap on the mark stack, so that overflow can be forced. */
+extern size_t wl_gc_mark_stack_limit;
+
+static void *volatile root[16];
+
+struct node {
+    struct node *next;
+    uintptr_t value;
+};
+
+static struct walloc_stats heap_now(void) {
+    struct walloc_stats s;
+    walloc_get_stats(&s);
+    return s;
+}
+
+/* Forgets every root and collects twice (finalized objects die at the second). */
+static void clean_slate(void) {
+    for (size_t i = 0; i < sizeof root / sizeof root[0]; i++) root[i] = NULL;
+    GC_gcollect();
+    GC_gcollect();
+}
+
+static unsigned long finalized;
+static void count_finalizer(void *obj, void *data) {
+    (void)obj;
+    finalized += (uintptr_t)data;
+}
+
+#define WEAK_SLOTS 64
+static void **weak;
+
+/* An object of `size` bytes (atomic or not) that only the disappearing link weak[i] points to;
+ * returns 0 when it could not be made. */
+static NOINLINE int weak_object(int i, size_t size, int atomic) {
+    GC_unregister_disappearing_link(&weak[i]);
+    void *p = atomic ? GC_malloc_atomic(size) : GC_malloc(size);
+    if (!p) return 0;
+    weak[i] = p;
+    return GC_general_register_disappearing_link(&weak[i], p) == GC_SUCCESS;
+}
+
+/* Stores weak[i] (plus `offset` bytes) at `at`, from a frame that is gone at the collection. */
+static NOINLINE void put(void *volatile *at, int i, size_t offset) { *at = (char *)weak[i] + offset; }
+static NOINLINE void put_word(uintptr_t *at, int i) { *at = (uintptr_t)weak[i]; }
+static int dead(int i) { return weak[i] == NULL; }
+
+TEST(objects_are_zeroed_even_over_reused_memory) {
+    for (int round = 0; round < 3; round++) {
+        for (size_t size = 1; size <= 70000; size = size * 3 + 5) {
+            unsigned char *p = GC_malloc(size), *a = GC_malloc_atomic(size);
+            if (!CHECK(p && a)) return;
+            size_t dirty = 0;
+            for (size_t i = 0; i < size; i++) dirty += p[i] | a[i];
+            CHECK(dirty == 0);
+            memset(p, 0xab, size);
+            memset(a, 0xcd, size);
+        }
+        GC_gcollect();
+    }
+}
+
+TEST(malloc_zero_is_a_distinct_object) {
+    void *a = GC_malloc(0), *b = GC_malloc(0);
+    CHECK(a && b && a != b);
+    CHECK(GC_base(a) == a && GC_size(a) >= 1);
+}
+
+TEST(base_and_size_answer_for_interior_pointers) {
+    char *small = GC_malloc(100), *large = GC_malloc(100000);
+    if (!CHECK(small && large)) return;
+    root[0] = small;
+    root[1] = large;
+    CHECK(GC_base(small + 57) == small && GC_base(large + 99999) == large && GC_base(large + 70000) == large);
+    CHECK(GC_size(small) >= 100 && GC_size(large) >= 100000);
+    CHECK(GC_size(small + 1) == 0);
+    int local;
+    void *m = walloc_malloc(64);
+    CHECK(GC_base(&local) == NULL && GC_base(m) == NULL && !GC_is_heap_ptr(m));
+    CHECK(GC_is_heap_ptr(small + 99) && GC_is_heap_ptr(large));
+    walloc_free(m);
+    clean_slate();
+}
+
+TEST(huge_requests_fail_with_enomem) {
+    errno = 0;
+    CHECK(GC_malloc(SIZE_MAX) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(GC_malloc_atomic(WALLOC_MAX_REQUEST + 1) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK(GC_calloc_explicitly_typed(SIZE_MAX / 2, 4, GC_DS_LENGTH | 4) == NULL && errno == ENOMEM);
+}
+
+/* A list of `n` nodes holding 0..n-1, kept in root[slot], built under collections. */
+static NOINLINE void build_list(int slot, uintptr_t n) {
+    root[slot] = NULL;
+    for (uintptr_t i = n; i-- > 0;) {
+        struct node *node = GC_malloc(sizeof *node);
+        if (!node) return;
+        node->next = root[slot];
+        node->value = i;
+        root[slot] = node;
+        if (i % 4096 == 0) GC_malloc(1000); /* garbage between the nodes */
+    }
+}
+
+static NOINLINE void reverse_list(int slot) {
+    struct node *done = NULL, *at = root[slot];
+    while (at) {
+        struct node *next = at->next;
+        at->next = done;
+        done = at;
+        at = next;
+    }
+    root[slot] = done;
+}
+
+static uintptr_t count_in_order(int slot, int ascending, uintptr_t n) {
+    uintptr_t seen = 0;
+    for (struct node *at = root[slot]; at; at = at->next, seen++)
+        if (at->value != (ascending ? seen : n - 1 - seen)) return SIZE_MAX;
+    return seen;
+}
+
+TEST(list_reversal_survives_repeated_collection) {
+    const uintptr_t n = 200000;
+    build_list(0, n);
+    for (int round = 0; round < 6; round++) {
+        GC_gcollect();
+        for (int i = 0; i < 2000; i++) GC_malloc(64);
+        CHECK(count_in_order(0, round % 2 == 0, n) == n);
+        reverse_list(0);
+    }
+    clean_slate();
+}
+
+struct tree {
+    struct tree *left, *right;
+    uintptr_t depth;
+};
+
+static NOINLINE struct tree *make_tree(uintptr_t depth) {
+    struct tree *t = GC_malloc(sizeof *t);
+    if (!t) return NULL;
+    t->depth = depth;
+    if (depth) {
+        root[15] = t; /* a root while the children are made */
+        t->left = make_tree(depth - 1);
+        root[15] = t;
+        t->right = make_tree(depth - 1);
+    }
+    return t;
+}
+
+static uintptr_t tree_nodes(const struct tree *t, uintptr_t depth) {
+    if (!t || t->depth != depth) return 0;
+    if (!depth) return 1;
+    uintptr_t l = tree_nodes(t->left, depth - 1), r = tree_nodes(t->right, depth - 1);
+    return l && r ? 1 + l + r : 0;
+}
+
+TEST(trees_built_under_collection_keep_every_node) {
+    GC_set_free_space_divisor(8);
+    root[1] = make_tree(14);
+    for (int i = 0; i < 20; i++) root[2] = make_tree(10);
+    CHECK(GC_get_gc_no() > 0);
+    CHECK(tree_nodes(root[1], 14) == (1u << 15) - 1);
+    CHECK(tree_nodes(root[2], 10) == (1u << 11) - 1);
+    GC_set_free_space_divisor(3);
+    clean_slate();
+}
+
+static NOINLINE void finalizable_garbage(unsigned count, size_t size) {
+    for (unsigned i = 0; i < count; i++) {
+        void *p = GC_malloc(size);
+        if (p) GC_register_finalizer(p, count_finalizer, (void *)(uintptr_t)1, NULL, NULL);
+    }
+}
+
+TEST(finalizers_run_once_for_unreachable_objects_only) {
+    clean_slate();
+    finalized = 0;
+    static void *keep[50];
+    GC_add_roots(keep, keep + 50);
+    for (int i = 0; i < 50; i++) {
+        keep[i] = GC_malloc(24);
+        GC_register_finalizer(keep[i], count_finalizer, (void *)(uintptr_t)1000, NULL, NULL);
+    }
+    finalizable_garbage(300, 40);
+    finalizable_garbage(5, 50000);
+    GC_gcollect();
+    CHECK(finalized == 305);
+    GC_gcollect();
+    CHECK(finalized == 305);
+    GC_remove_roots(keep, keep + 50);
+    for (int i = 0; i < 50; i++) keep[i] = NULL;
+    GC_gcollect();
+    CHECK(finalized == 305 + 50 * 1000);
+}
+
+static NOINLINE void chained_finalizables(void) {
+    struct node *a = GC_malloc(sizeof *a), *b = GC_malloc(sizeof *b);
+    if (!a || !b) return;
+    a->next = b;
+    GC_register_finalizer(a, count_finalizer, (void *)(uintptr_t)1, NULL, NULL);
+    GC_register_finalizer(b, count_finalizer, (void *)(uintptr_t)100, NULL, NULL);
+}
+
+/* a points to b: a is finalized first, b at the next collection. */
+TEST(finalizers_run_in_reachability_order) {
+    clean_slate();
+    finalized = 0;
+    chained_finalizables();
+    GC_gcollect();
+    CHECK(finalized == 1);
+    GC_gcollect();
+    CHECK(finalized == 101);
+}
+
+static unsigned long notified;
+static void notifier(void) { notified++; }
+
+TEST(finalize_on_demand_waits_for_invoke) {
+    clean_slate();
+    finalized = notified = 0;
+    GC_set_finalize_on_demand(1);
+    GC_set_finalizer_notifier(notifier);
+    finalizable_garbage(10, 16);
+    GC_gcollect();
+    CHECK(finalized == 0 && notified == 1 && GC_should_invoke_finalizers());
+    GC_gcollect(); /* the waiting objects stay alive */
+    CHECK(GC_invoke_finalizers() == 10 && finalized == 10 && !GC_should_invoke_finalizers());
+    GC_set_finalize_on_demand(0);
+    GC_set_finalizer_notifier(NULL);
+}
+
+TEST(disappearing_links_clear_exactly_when_the_target_dies) {
+    if (!CHECK(weak_object(0, 32, 0) && weak_object(1, 200000, 1) && weak_object(2, 48, 0))) return;
+    put(&root[0], 2, 0);
+    GC_gcollect();
+    CHECK(dead(0) && dead(1) && !dead(2));
+    CHECK(GC_unregister_disappearing_link(&weak[2]) == 1 && GC_unregister_disappearing_link(&weak[2]) == 0);
+    CHECK(weak_object(3, 16, 0));
+    CHECK(GC_general_register_disappearing_link(&weak[3], weak[3]) == GC_DUPLICATE);
+    root[0] = NULL;
+    GC_gcollect();
+    CHECK(!dead(2) && dead(3));
+    weak[2] = NULL;
+}
+
+static NOINLINE void churn(size_t bytes) {
+    for (size_t done = 0; done < bytes;) {
+        size_t size = 16 + (done / 16) % 3000;
+        if (done % 64 == 0) size = 40000 + done % 90000;
+        void *p = (done / 16) % 3 ? GC_malloc(size) : GC_malloc_atomic(size);
+        if (!p) return;
+        root[3] = p; /* one object stays live at a time */
+        done += size;
+    }
+}
+
+TEST(heap_stays_bounded_under_churn) {
+    clean_slate();
+    size_t before = heap_now().memory_bytes;
+    size_t total_before = GC_get_total_bytes();
+    churn((size_t)320 * MiB);
+    CHECK(GC_get_total_bytes() - total_before >= (size_t)300 * MiB);
+    CHECK(heap_now().memory_bytes <= before + 16 * MiB);
+    clean_slate();
+}
+
+struct typed {
+    void *pointer;
+    uintptr_t number;
+    void *second;
+};
+
+TEST(typed_objects_are_scanned_only_at_their_pointer_words) {
+    static GC_descr descr;
+    if (!descr) {
+        GC_word bitmap[GC_BITMAP_SIZE(struct typed)] = { 0 };
+        GC_set_bit(bitmap, GC_WORD_OFFSET(struct typed, pointer));
+        GC_set_bit(bitmap, GC_WORD_OFFSET(struct typed, second));
+        descr = GC_make_descriptor(bitmap, GC_WORD_LEN(struct typed));
+    }
+    struct typed *t = GC_malloc_explicitly_typed(sizeof *t, descr);
+    if (!CHECK(t != NULL)) return;
+    root[4] = t;
+    if (!CHECK(weak_object(0, 64, 0) && weak_object(1, 64, 0) && weak_object(2, 64, 0))) return;
+    put_word(&t->number, 0);
+    put((void *volatile *)&t->pointer, 1, 0);
+    put((void *volatile *)&t->second, 2, 8);
+    GC_gcollect();
+    CHECK(dead(0) && !dead(1) && !dead(2));
+    CHECK(GC_size(t) >= sizeof *t);
+    clean_slate();
+}
+
+TEST(conservative_objects_keep_what_any_word_points_to) {
+    root[4] = GC_malloc(3 * sizeof(uintptr_t));
+    if (!CHECK(root[4] != NULL)) return;
+    if (!CHECK(weak_object(0, 64, 0))) return;
+    put_word((uintptr_t *)root[4] + 1, 0);
+    GC_gcollect();
+    CHECK(!dead(0));
+    clean_slate();
+    CHECK(dead(0));
+}
+
+TEST(raw_bitmap_descriptors_and_typed_arrays_work) {
+    GC_descr only_second = GC_DS_BITMAP | ((GC_word)1 << (GC_WORDSZ - 2));
+    void **t = GC_malloc_explicitly_typed(4 * sizeof(void *), only_second);
+    void **array = GC_calloc_explicitly_typed(1000, 2 * sizeof(void *), only_second);
+    if (!CHECK(t && array)) return;
+    root[5] = t;
+    root[6] = array;
+    for (int i = 0; i < 4; i++)
+        if (!CHECK(weak_object(i, 32, 0))) return;
+    put((void *volatile *)&t[0], 0, 0);
+    put((void *volatile *)&t[1], 1, 0);
+    put((void *volatile *)&array[2 * 700], 2, 0);
+    put((void *volatile *)&array[2 * 700 + 1], 3, 0);
+    GC_gcollect();
+    CHECK(dead(0) && !dead(1) && dead(2) && !dead(3));
+    clean_slate();
+}
+
+TEST(long_layouts_get_extended_descriptors) {
+    enum { WORDS = 100 };
+    GC_word bitmap[(WORDS + GC_WORDSZ - 1) / GC_WORDSZ] = { 0 };
+    GC_set_bit(bitmap, 1);
+    GC_set_bit(bitmap, 97);
+    GC_descr d = GC_make_descriptor(bitmap, WORDS);
+    CHECK((d & GC_DS_TAGS) != GC_DS_BITMAP);
+    void **t = GC_malloc_explicitly_typed(WORDS * sizeof(void *), d);
+    if (!CHECK(t != NULL)) return;
+    root[7] = t;
+    for (int i = 0; i < 3; i++)
+        if (!CHECK(weak_object(i, 32, 0))) return;
+    put((void *volatile *)&t[1], 0, 0);
+    put((void *volatile *)&t[97], 1, 0);
+    put((void *volatile *)&t[50], 2, 0);
+    GC_gcollect();
+    CHECK(!dead(0) && !dead(1) && dead(2));
+    clean_slate();
+}
+
+/* An atomic object in root[8] holding the addresses of eight objects only weak links know. */
+static NOINLINE int atomic_holder(void) {
+    uintptr_t *atomic = GC_malloc_atomic(8 * sizeof(uintptr_t));
+    if (!atomic) return 0;
+    root[8] = atomic;
+    for (int i = 0; i < 8; i++) {
+        if (!weak_object(i, 16 + 64 * (size_t)i, 0)) return 0;
+        put_word(&atomic[i], i);
+    }
+    return 1;
+}
+
+TEST(atomic_objects_full_of_pointers_retain_nothing) {
+    if (!CHECK(atomic_holder())) return;
+    GC_gcollect();
+    int cleared = 0;
+    for (int i = 0; i < 8; i++) cleared += dead(i);
+    CHECK(cleared == 8);
+    clean_slate();
+}
+
+TEST(malloc_memory_is_a_root_only_when_registered) {
+    void **block = walloc_malloc(4 * sizeof(void *));
+    if (!CHECK(block != NULL)) return;
+    if (!CHECK(weak_object(0, 32, 0))) return;
+    put((void *volatile *)&block[0], 0, 0);
+    GC_gcollect();
+    CHECK(dead(0));
+    GC_add_roots(block, block + 4);
+    if (!CHECK(weak_object(1, 32, 0))) return;
+    put((void *volatile *)&block[1], 1, 0);
+    GC_gcollect();
+    CHECK(!dead(1));
+    GC_remove_roots(block, block + 4);
+    GC_gcollect();
+    CHECK(dead(1));
+    walloc_free(block);
+}
+
+static void *volatile static_root;
+
+static NOINLINE int stack_root_survives(void) {
+    void *volatile on_stack = NULL;
+    put(&on_stack, 1, 0);
+    GC_gcollect();
+    return !dead(1) && on_stack == weak[1];
+}
+
+TEST(static_data_and_the_stack_are_roots) {
+    if (!CHECK(weak_object(0, 32, 0) && weak_object(1, 32, 0))) return;
+    put(&static_root, 0, 0);
+    CHECK(stack_root_survives());
+    CHECK(!dead(0));
+    static_root = NULL;
+    GC_gcollect();
+    CHECK(dead(0) && dead(1));
+}
+
+static void *pushed_area[4];
+static unsigned long pushes;
+static void push_my_roots(void) {
+    pushes++;
+    GC_push_all(pushed_area, pushed_area + 4);
+}
+
+/* TinyGo's boehm mode: no data or stack scan, the embedder pushes its roots. */
+TEST(embedder_pushes_its_own_roots_with_automatic_scans_off) {
+    clean_slate();
+    if (!CHECK(weak_object(0, 32, 0) && weak_object(1, 32, 0))) return;
+    put(&static_root, 0, 0);
+    put(&pushed_area[2], 1, 0);
+    GC_set_no_dls(1);
+    walloc_gc_scan_stack(0);
+    GC_set_push_other_roots(push_my_roots);
+    GC_gcollect();
+    CHECK(pushes == 1 && dead(0) && !dead(1));
+    GC_set_push_other_roots(NULL);
+    GC_set_no_dls(0);
+    walloc_gc_scan_stack(1);
+    pushed_area[2] = NULL;
+    static_root = NULL;
+    GC_gcollect();
+    CHECK(dead(1));
+}
+
+static NOINLINE uintptr_t uncollectable_holding(int scanned_slot, int atomic_slot) {
+    void **u = GC_malloc_uncollectable(4 * sizeof(void *));
+    uintptr_t *a = GC_malloc_atomic_uncollectable(64);
+    if (!u || !a) return 0;
+    put((void *volatile *)&u[0], scanned_slot, 0);
+    put_word(&a[0], atomic_slot);
+    weak[10] = a;
+    return ~(uintptr_t)u; /* hidden, so this frame's copy retains nothing */
+}
+
+TEST(uncollectable_objects_live_and_retain) {
+    if (!CHECK(weak_object(0, 32, 0) && weak_object(1, 32, 0))) return;
+    uintptr_t hidden = uncollectable_holding(0, 1);
+    if (!CHECK(hidden != 0)) return;
+    GC_gcollect();
+    CHECK(!dead(0) && dead(1));
+    CHECK(GC_base((void *)(~hidden + 4)) == (void *)~hidden);
+    GC_free((void *)~hidden);
+    GC_free(weak[10]);
+    weak[10] = NULL;
+    GC_gcollect();
+    CHECK(dead(0));
+}
+
+static NOINLINE int off_page_pair(void) {
+    char *far = GC_malloc_ignore_off_page(100000), *near = GC_malloc_ignore_off_page(100000);
+    if (!far || !near) return 0;
+    weak[0] = far;
+    weak[1] = near;
+    root[9] = far + 50000;
+    root[10] = near + 100;
+    return GC_general_register_disappearing_link(&weak[0], far) == GC_SUCCESS &&
+           GC_general_register_disappearing_link(&weak[1], near) == GC_SUCCESS;
+}
+
+TEST(ignore_off_page_objects_need_a_pointer_into_their_first_page) {
+    if (!CHECK(off_page_pair())) return;
+    GC_gcollect();
+    CHECK(dead(0) && !dead(1));
+    clean_slate();
+    CHECK(dead(1));
+}
+
+static NOINLINE void wide_structure(size_t n) {
+    void **array = GC_malloc(n * sizeof(void *));
+    if (!array) return;
+    root[11] = array;
+    for (size_t i = 0; i < n; i++) {
+        struct node *node = GC_malloc(sizeof *node);
+        if (!node) return;
+        node->value = i;
+        node->next = GC_malloc_atomic(8);
+        array[i] = node;
+    }
+}
+
+/* Every object of a wide structure is queued at once; a mark stack capped at 64 entries must
+ * overflow and recover without losing one. */
+TEST(mark_stack_overflow_loses_nothing) {
+    const size_t n = 20000;
+    wide_structure(n);
+    size_t limit = wl_gc_mark_stack_limit;
+    wl_gc_mark_stack_limit = 64;
+    GC_gcollect();
+    wl_gc_mark_stack_limit = limit;
+    for (int i = 0; i < 3000; i++) GC_malloc(sizeof(struct node)); /* reuses anything lost */
+    struct node **array = root[11];
+    size_t intact = 0;
+    for (size_t i = 0; array && i < n; i++)
+        intact += array[i]->value == i && GC_base(array[i]->next) == array[i]->next;
+    CHECK(intact == n);
+    clean_slate();
+}
+
+TEST(free_and_realloc_keep_the_contents) {
+    char *p = GC_malloc(40);
+    if (!CHECK(p != NULL)) return;
+    strcpy(p, "collected");
+    root[12] = p;
+    char *q = GC_realloc(p, 5000);
+    if (!CHECK(q != NULL)) return;
+    root[12] = q;
+    CHECK(strcmp(q, "collected") == 0 && GC_size(q) >= 5000);
+    char *s = GC_strdup("walloc"), *t = GC_strndup("walloc", 3);
+    CHECK(s && t && strcmp(s, "walloc") == 0 && strcmp(t, "wal") == 0);
+    GC_free(s);
+    GC_free(t);
+    CHECK(GC_realloc(q, 0) == NULL);
+    root[12] = NULL;
+    void *r = GC_realloc(NULL, 10);
+    CHECK(r != NULL);
+    GC_free(r);
+}
+
+static unsigned long starts, ends;
+static void count_events(GC_EventType e) {
+    starts += e == GC_EVENT_START;
+    ends += e == GC_EVENT_END;
+}
+
+static NOINLINE int nottinygc_objects(GC_descr d) {
+    size_t sizes[] = { 24, 4096, 100 * 1024 - 8, 100 * 1024 + 8, 300000 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        void *typed = GC_malloc_explicitly_typed(sizes[i], d);
+        void *plain = GC_malloc(sizes[i]), *atomic = GC_malloc_atomic(sizes[i]);
+        if (!typed || !plain || !atomic) return 0;
+        GC_register_finalizer(typed, count_finalizer, (void *)(uintptr_t)7, NULL, NULL);
+    }
+    return 1;
+}
+
+/* nottinygc: descriptors built once and cached, typed and untyped objects above and below
+ * 100 KiB, collection events, finalizers with client data. */
+TEST(nottinygc_call_sequence) {
+    GC_set_on_collection_event(count_events);
+    static GC_descr cached;
+    GC_word bitmap[1] = { 0 };
+    GC_set_bit(bitmap, 0);
+    if (!cached) cached = GC_make_descriptor(bitmap, 4);
+    CHECK(GC_make_descriptor(bitmap, 4) == cached);
+    finalized = 0;
+    CHECK(nottinygc_objects(cached));
+    size_t before = GC_get_gc_no();
+    GC_gcollect();
+    CHECK(GC_get_gc_no() == before + 1 && starts == ends && starts >= 1);
+    CHECK(finalized == 7 * 5);
+    GC_word heap, free_bytes, unmapped, since, total;
+    GC_get_heap_usage_safe(&heap, &free_bytes, &unmapped, &since, &total);
+    CHECK(heap == GC_get_heap_size() && free_bytes <= heap && total >= 300000);
+    struct GC_prof_stats_s stats;
+    CHECK(GC_get_prof_stats(&stats, sizeof stats) == sizeof stats && stats.gc_no == GC_get_gc_no());
+    GC_set_on_collection_event(NULL);
+}
+
+TEST(disabled_collector_does_not_collect) {
+    size_t before = GC_get_gc_no();
+    GC_disable();
+    GC_disable();
+    GC_enable();
+    CHECK(GC_is_disabled());
+    GC_gcollect();
+    CHECK(GC_get_gc_no() == before);
+    GC_enable();
+    CHECK(!GC_is_disabled());
+    GC_gcollect();
+    CHECK(GC_get_gc_no() == before + 1);
+}
+
+static unsigned long warnings;
+static void count_warning(char *message, GC_word value) {
+    (void)message, (void)value;
+    warnings++;
+}
+
+TEST(exhaustion_returns_null_and_warns) {
+    clean_slate();
+    GC_set_warn_proc(count_warning);
+    GC_set_max_heap_size(GC_get_heap_size() + 1 * MiB);
+    void *p = GC_malloc(4 * MiB);
+    CHECK(p == NULL && warnings == 1);
+    size_t got = 0;
+    for (int i = 0; i < 200; i++) {
+        void **q = GC_malloc(64 * 1024);
+        if (!q) break;
+        q[0] = root[13]; /* every one stays reachable */
+        root[13] = q;
+        got++;
+    }
+    CHECK(got < 200 && warnings >= 2);
+    GC_set_max_heap_size(0);
+    GC_set_warn_proc(NULL);
+    clean_slate();
+    CHECK(GC_malloc(4 * MiB) != NULL);
+}
+
+TEST(gc_spans_are_counted_and_checked) {
+    void *p = GC_malloc(1000);
+    root[0] = p;
+    struct walloc_stats s = heap_now();
+    CHECK(s.gc_bytes == GC_get_heap_size() && s.gc_bytes >= 4096);
+    CHECK(walloc_check() == 0);
+    clean_slate();
+}
+
+static const struct test_entry tests[] = {
+    TEST_ENTRY(objects_are_zeroed_even_over_reused_memory),
+    TEST_ENTRY(malloc_zero_is_a_distinct_object),
+    TEST_ENTRY(base_and_size_answer_for_interior_pointers),
+    TEST_ENTRY(huge_requests_fail_with_enomem),
+    TEST_ENTRY(list_reversal_survives_repeated_collection),
+    TEST_ENTRY(trees_built_under_collection_keep_every_node),
+    TEST_ENTRY(finalizers_run_once_for_unreachable_objects_only),
+    TEST_ENTRY(finalizers_run_in_reachability_order),
+    TEST_ENTRY(finalize_on_demand_waits_for_invoke),
+    TEST_ENTRY(disappearing_links_clear_exactly_when_the_target_dies),
+    TEST_ENTRY(heap_stays_bounded_under_churn),
+    TEST_ENTRY(typed_objects_are_scanned_only_at_their_pointer_words),
+    TEST_ENTRY(conservative_objects_keep_what_any_word_points_to),
+    TEST_ENTRY(raw_bitmap_descriptors_and_typed_arrays_work),
+    TEST_ENTRY(long_layouts_get_extended_descriptors),
+    TEST_ENTRY(atomic_objects_full_of_pointers_retain_nothing),
+    TEST_ENTRY(malloc_memory_is_a_root_only_when_registered),
+    TEST_ENTRY(static_data_and_the_stack_are_roots),
+    TEST_ENTRY(embedder_pushes_its_own_roots_with_automatic_scans_off),
+    TEST_ENTRY(uncollectable_objects_live_and_retain),
+    TEST_ENTRY(ignore_off_page_objects_need_a_pointer_into_their_first_page),
+    TEST_ENTRY(mark_stack_overflow_loses_nothing),
+    TEST_ENTRY(free_and_realloc_keep_the_contents),
+    TEST_ENTRY(nottinygc_call_sequence),
+    TEST_ENTRY(disabled_collector_does_not_collect),
+    TEST_ENTRY(exhaustion_returns_null_and_warns),
+    TEST_ENTRY(gc_spans_are_counted_and_checked),
+};
+
+int main(int argc, char **argv) {
+    GC_INIT();
+    weak = walloc_calloc(WEAK_SLOTS, sizeof *weak);
+    if (!weak) return 1;
+    return check_main(tests, TEST_COUNT(tests), argc, argv, check_heap_is_consistent);
+}
