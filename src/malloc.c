@@ -100,10 +100,12 @@ static void *medium_or_large(size_t need) {
     return p ? p : wl_large_alloc(need, 1);
 }
 
-/* A request memory could not serve. What the secure build's quarantine holds is freed for
- * real and the request tried once more; otherwise it fails with ENOMEM. */
+/* A request memory could not serve. What is held back for speed goes back (the empty medium
+ * span kept for the next medium block, whose place may split the run the request needs, and
+ * what the secure build's quarantine holds) and the request is tried once more; otherwise it
+ * fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
-    int flushed = 0;
+    int flushed = wl_medium_release_spare();
     for (struct wl_freed block; wl_secure_flush_one(&block); flushed = 1)
         release_block(block.p, block.span, block.index);
     if (flushed) return allocate(size, alignment, clear);
