@@ -400,6 +400,7 @@ struct span *wl_span_alloc(uint32_t count, uint32_t align_slices, enum span_kind
     if (needed > WL_MAX_SLICES) return NULL;
     struct span *f = find_free((uint32_t)needed);
     if (!f && wl_heap.meta_may_move) {
+        /* Settling may have joined a run long enough; the second call grows memory if not. */
         settle_meta();
         return wl_span_alloc(count, align_slices, kind);
     }
