@@ -149,10 +149,10 @@ struct walloc_stats {
 /* Fills *out with the counters above. O(1): they are kept up to date on every call. */
 void walloc_get_stats(struct walloc_stats *out);
 
-/* Walks the whole heap (every span, bitmap, free list, medium block header, page-table entry
- * and tier chunk) and returns 0 when it is consistent, a negative code otherwise, with a
- * one-line message on stderr and in walloc_last_error(). Cost: O(heap size / 4 KiB + live
- * small blocks / 64 + medium blocks); meant for tests. */
+/* Walks the whole heap (every span, bitmap, free list, medium block header, page-table entry,
+ * span descriptor and tier chunk) and returns 0 when it is consistent, a negative code
+ * otherwise, with a one-line message on stderr and in walloc_last_error(). Cost: O(heap size /
+ * 4 KiB + live small blocks / 64 + medium blocks); meant for tests. */
 int walloc_check(void);
 
 /* The last error message walloc produced (a fatal report or a failed walloc_check), or "" when

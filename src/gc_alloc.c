@@ -284,16 +284,16 @@ static int full_of_free_bits(const struct span *s, unsigned blocks) {
 
 int wl_gc_check_span(const struct span *s) {
     wl_off at = wl_span_start(s);
-    if ((s->gc_kind & WL_GC_KIND_MASK) >= WL_GC_KINDS) return wl_check_failed(-60, "collector span of unknown kind", at);
+    if ((s->gc_kind & WL_GC_KIND_MASK) >= WL_GC_KINDS) return wl_check_failed(-70, "collector span of unknown kind", at);
     if (s->first < wl_gc.low_slice || s->first + s->count > wl_gc.high_slice)
-        return wl_check_failed(-61, "collector span outside the collector's bounds", at);
+        return wl_check_failed(-71, "collector span outside the collector's bounds", at);
     for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++)
-        if (s->gc.marks[w] && !wl_gc.collecting) return wl_check_failed(-62, "mark bit left after a collection", at);
+        if (s->gc.marks[w] && !wl_gc.collecting) return wl_check_failed(-72, "mark bit left after a collection", at);
     if (s->size_class == WL_GC_LARGE_CLASS) return 0;
     if (s->size_class < WL_GC_FIRST_CLASS || s->size_class >= WL_CLASS_COUNT || !small_kind(s->gc_kind) ||
         s->count != wl_classes[s->size_class].slices)
-        return wl_check_failed(-63, "collector span of a wrong class or length", at);
+        return wl_check_failed(-73, "collector span of a wrong class or length", at);
     if (!full_of_free_bits(s, wl_classes[s->size_class].blocks))
-        return wl_check_failed(-64, "collector free bit past the last block", at);
+        return wl_check_failed(-74, "collector free bit past the last block", at);
     return 0;
 }

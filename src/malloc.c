@@ -100,10 +100,14 @@ static void *medium_or_large(size_t need) {
     return p ? p : wl_large_alloc(need, 1);
 }
 
-/* A request memory could not serve. What the secure build's quarantine holds is freed for
- * real and the request tried once more, if that could help; otherwise it fails with ENOMEM. */
+/* A request memory could not serve. What is held back for speed goes back (the empty medium
+ * span kept for the next medium block, whose place may split the run the request needs, and
+ * what the secure build's quarantine holds, if that could help) and the request is tried once
+ * more; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
-    if (wl_secure_drain(wl_secure_size(size))) return allocate(size, alignment, clear);
+    int released = wl_medium_release_spare();
+    if (wl_secure_drain(wl_secure_size(size))) released = 1;
+    if (released) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);
     return NULL;
 }

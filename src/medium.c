@@ -33,6 +33,8 @@
  *
  * A span that empties goes back to the page layer, except one kept as a spare, so a program
  * that allocates and frees one medium block in a loop does not take and return a span each time.
+ * The spare goes back too when a request fails for want of memory (malloc.c): where it lies it
+ * may split the free run that request needs.
  */
 #include "medium.h"
 #include "pages.h"
@@ -177,6 +179,16 @@ static WL_COLD int keep_empty_span(struct span *s) {
     wl_heap.medium_free_bytes -= REGION_BYTES;
     wl_span_release(s);
     return 0;
+}
+
+WL_COLD int wl_medium_release_spare(void) {
+    struct span *s = wl_heap.medium_spare;
+    if (!s) return 0;
+    bin_remove(wl_span_start(s) + FIRST_BLOCK, REGION_BYTES);
+    wl_heap.medium_spare = NULL;
+    wl_heap.medium_free_bytes -= REGION_BYTES;
+    wl_span_release(s);
+    return 1;
 }
 
 void wl_medium_free(struct span *s, wl_off off) {

@@ -34,6 +34,10 @@ static inline size_t wl_medium_usable(wl_off off) {
  * empty goes back to the page layer unless it is the one empty span kept for the next burst. */
 void wl_medium_free(struct span *s, wl_off off);
 
+/* Gives the empty span kept for the next medium block back to the page layer, for a request
+ * that memory could not serve otherwise; returns whether there was one. */
+int wl_medium_release_spare(void);
+
 /* Resizes the live block at `off` in place to hold `size` bytes (at most WL_MEDIUM_MAX):
  * shrinking frees its tail, growing takes from the free block after it. Returns 0, changing
  * nothing, when that block is missing or too short. */

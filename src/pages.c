@@ -11,16 +11,24 @@
  * Every operation that may split spans first makes sure WL_DESCRIPTOR_RESERVE
  * descriptors are at hand, so a split never has to allocate in the middle.
  *
+ * The lowest free memory is high in a heap that is filling up, so meta taken then lands in
+ * what becomes, once the program frees its blocks, the middle of one long free run. Meta
+ * settles: when a release leaves meta slices next to free memory, the next request that finds
+ * no free span long enough first packs the descriptors low (descriptors.c) and moves the page
+ * map to the lowest free memory that holds it, and only then grows the heap. After a program
+ * frees everything, meta sits at the bottom of the heap, except the slices of descriptors that
+ * still describe in-use spans (a size class's serving span, a tier chunk), which cannot move.
+ *
  * If something other than walloc grows memory (a host in the freestanding build), the pages it
  * took are simply never mapped: they are not ours, and a free of a pointer into them is invalid.
  */
 #include "walloc.h"
 #include "pages.h"
+#include "descriptors.h"
 #include "platform.h"
 #include "secure.h"
 #include "small.h"
 
-#define WL_DESCRIPTOR_RESERVE 3
 #define WL_MAX_DESCRIPTOR_REFILL 64
 #define WL_ENTRIES_PER_SLICE ((uint32_t)(WL_SLICE_SIZE / sizeof(struct span *)))
 
@@ -83,25 +91,7 @@ static struct span *find_free(uint32_t count) {
     return b < WL_BIN_COUNT ? wl_heap.bins[b] : NULL;
 }
 
-static void descriptor_put(struct span *s) {
-    s->kind = SPAN_DEAD;
-    s->next = wl_heap.dead;
-    wl_heap.dead = s;
-}
-
-static struct span *descriptor_take(void) {
-    struct span *s = wl_heap.dead;
-    wl_heap.dead = s->next;
-    return s;
-}
-
-static unsigned dead_count_at_least(unsigned wanted) {
-    unsigned n = 0;
-    for (struct span *s = wl_heap.dead; s && n < wanted; s = s->next) n++;
-    return n;
-}
-
-static void mark_meta(uint32_t first, uint32_t count) {
+WL_COLD static void mark_meta(uint32_t first, uint32_t count) {
     for (uint32_t i = 0; i < count; i++) wl_map_set(first + i, &wl_meta_span);
     wl_heap.meta_bytes += (size_t)count << WL_SLICE_SHIFT;
 }
@@ -110,16 +100,6 @@ static void mark_meta(uint32_t first, uint32_t count) {
  * naming a descriptor that may later describe some other span. */
 static void forget_slices(uint32_t first, uint32_t count) {
     for (uint32_t i = 0; i < count; i++) wl_map_set(first + i, &wl_free_interior);
-}
-
-/* Turns one slice into descriptors. Its memory may be dirty: each descriptor is written. */
-static void fill_descriptors(uint32_t slice) {
-    wl_heap.descriptor_slices++;
-    struct span *d = wl_ptr_of(wl_slice_off(slice));
-    for (size_t i = 0; i < WL_SLICE_SIZE / sizeof(struct span); i++) {
-        d[i] = (struct span){ .kind = SPAN_DEAD };
-        descriptor_put(&d[i]);
-    }
 }
 
 /* The free span that begins at `slice`, or NULL. */
@@ -143,14 +123,14 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
         first = left->first;
         count += left->count;
         zeroed &= left->zeroed;
-        descriptor_put(left);
+        wl_descriptor_put(left);
     }
     if (right) {
         bin_remove(right);
         wl_map_set(first + count, &wl_free_interior);
         count += right->count;
         zeroed &= right->zeroed;
-        descriptor_put(right);
+        wl_descriptor_put(right);
     }
     s->first = first;
     s->count = count;
@@ -161,11 +141,18 @@ static void make_free(struct span *s, uint32_t first, uint32_t count, int zeroed
     bin_insert(s);
 }
 
+/* Gives meta slices back as free memory; the pool must hold a descriptor for it. */
+WL_COLD void wl_release_meta(uint32_t first, uint32_t count) {
+    forget_slices(first, count);
+    wl_heap.meta_bytes -= (size_t)count << WL_SLICE_SHIFT;
+    make_free(wl_descriptor_take(), first, count, 0);
+}
+
 /* The lowest free span of at least `count` slices, or NULL. Meta slices come from the bottom
  * of the heap, so that they do not cut the long free runs that large blocks need. Meta is taken
- * rarely (descriptor slices in growing batches, a new map when the heap doubles), so a walk
- * over the bins is cheap. */
-WL_COLD static struct span *lowest_free_span(uint32_t count) {
+ * rarely (descriptor slices in growing batches, a new map when the heap doubles, settling), so
+ * a walk over the bins is cheap. */
+WL_COLD struct span *wl_lowest_free_span(uint32_t count) {
     struct span *lowest = NULL;
     for (unsigned b = next_bin(0); b < WL_BIN_COUNT; b = next_bin(b + 1))
         for (struct span *s = wl_heap.bins[b]; s; s = s->next)
@@ -174,7 +161,7 @@ WL_COLD static struct span *lowest_free_span(uint32_t count) {
 }
 
 /* Takes `count` meta slices from the front of free span `f`; returns the first of them. */
-WL_COLD static uint32_t take_meta_front(struct span *f, uint32_t count) {
+WL_COLD uint32_t wl_take_meta_front(struct span *f, uint32_t count) {
     uint32_t slice = f->first;
     bin_remove(f);
     f->first += count;
@@ -183,7 +170,7 @@ WL_COLD static uint32_t take_meta_front(struct span *f, uint32_t count) {
         wl_map_set(f->first, f);
         bin_insert(f);
     } else {
-        descriptor_put(f);
+        wl_descriptor_put(f);
     }
     mark_meta(slice, count);
     return slice;
@@ -208,9 +195,9 @@ static uint32_t map_slices_for(uint32_t last) {
 WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_last, int fresh) {
     if (last <= wl_heap.map_entries) return 1;
     uint32_t slices = map_slices_for(last), first;
-    struct span *below = lowest_free_span(slices);
+    struct span *below = wl_lowest_free_span(slices);
     if (below) {
-        first = take_meta_front(below, slices);
+        first = wl_take_meta_front(below, slices);
         __builtin_memset(wl_ptr_of(wl_slice_off(first)), 0, (size_t)slices << WL_SLICE_SHIFT);
     } else if (*cursor + slices <= region_last) {
         first = *cursor;
@@ -239,18 +226,13 @@ WL_COLD static int add_region(uint32_t first, uint32_t last, int fresh) {
     if (!cover_map(last, &cursor, last, fresh)) return 0;
     for (uint32_t slice = wl_heap.end_slice; slice < first; slice++) wl_map_set(slice, &wl_host_memory);
     wl_heap.end_slice = last;
-    while (dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) < WL_DESCRIPTOR_RESERVE + 1) {
+    while (wl_heap.dead_count < WL_DESCRIPTOR_RESERVE + 1) {
         if (cursor == last) return 0;
         mark_meta(cursor, 1);
-        fill_descriptors(cursor++);
+        wl_descriptors_fill(cursor++);
     }
-    if (old_map && wl_heap.map != old_map) {
-        uint32_t old_first = wl_slice_of(wl_off_of(old_map));
-        forget_slices(old_first, old_map_slices);
-        wl_heap.meta_bytes -= (size_t)old_map_slices << WL_SLICE_SHIFT;
-        make_free(descriptor_take(), old_first, old_map_slices, 0);
-    }
-    if (cursor < last) make_free(descriptor_take(), cursor, last - cursor, fresh);
+    if (old_map && wl_heap.map != old_map) wl_release_meta(wl_slice_of(wl_off_of(old_map)), old_map_slices);
+    if (cursor < last) make_free(wl_descriptor_take(), cursor, last - cursor, fresh);
     return 1;
 }
 
@@ -258,13 +240,13 @@ WL_COLD static int add_region(uint32_t first, uint32_t last, int fresh) {
  * free memory below can hold it, and a slice of descriptors when the pool is low. */
 WL_COLD static int grow_pages(uint32_t pages) {
     uint64_t now = wl_platform_memory_pages(), total = pages;
-    uint32_t descriptor_slice_needed = dead_count_at_least(WL_DESCRIPTOR_RESERVE + 1) <= WL_DESCRIPTOR_RESERVE;
+    uint32_t descriptor_slice_needed = wl_heap.dead_count <= WL_DESCRIPTOR_RESERVE;
     for (int settle = 0; settle < 3; settle++) {
         uint64_t last = (now + total) * WL_SLICES_PER_PAGE, meta_slices = descriptor_slice_needed;
         if (last > WL_MAX_SLICES) return 0;
         if (last > wl_heap.map_entries) {
             uint32_t map_slices = map_slices_for((uint32_t)last);
-            if (!lowest_free_span(map_slices)) meta_slices += map_slices;
+            if (!wl_lowest_free_span(map_slices)) meta_slices += map_slices;
         }
         uint64_t meta_pages = (meta_slices * WL_SLICE_SIZE + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
         if (pages + meta_pages == total) break;
@@ -305,23 +287,23 @@ WL_COLD static struct span *grow(uint32_t count) {
  * small spans gets its descriptors in a few long runs instead of a slice between every 42
  * spans, which would leave no long free run for a large block. */
 WL_COLD static int refill_descriptors(void) {
-    while (dead_count_at_least(WL_DESCRIPTOR_RESERVE) < WL_DESCRIPTOR_RESERVE) {
+    while (wl_heap.dead_count < WL_DESCRIPTOR_RESERVE) {
         uint32_t wanted = wl_heap.descriptor_slices ? wl_heap.descriptor_slices : 1;
         if (wanted > WL_MAX_DESCRIPTOR_REFILL) wanted = WL_MAX_DESCRIPTOR_REFILL;
         uint32_t pages = (wanted * (uint32_t)WL_SLICE_SIZE + WL_WASM_PAGE_SIZE - 1) / WL_WASM_PAGE_SIZE;
-        struct span *below = lowest_free_span(wanted);
-        if (!below && grow_pages(pages)) below = lowest_free_span(wanted);
-        if (!below) below = lowest_free_span(wanted = 1);
+        struct span *below = wl_lowest_free_span(wanted);
+        if (!below && grow_pages(pages)) below = wl_lowest_free_span(wanted);
+        if (!below) below = wl_lowest_free_span(wanted = 1);
         if (!below) return 0;
-        uint32_t first = take_meta_front(below, wanted);
-        for (uint32_t i = 0; i < wanted; i++) fill_descriptors(first + i);
+        uint32_t first = wl_take_meta_front(below, wanted);
+        for (uint32_t i = 0; i < wanted; i++) wl_descriptors_fill(first + i);
     }
     return 1;
 }
 
 /* Keeps WL_DESCRIPTOR_RESERVE descriptors at hand; the check stays inline, the refill is cold. */
 static inline int reserve_descriptors(void) {
-    return dead_count_at_least(WL_DESCRIPTOR_RESERVE) >= WL_DESCRIPTOR_RESERVE || refill_descriptors();
+    return wl_heap.dead_count >= WL_DESCRIPTOR_RESERVE || refill_descriptors();
 }
 
 /* The memory present before walloc's first call is not taken as zero: a host that hands in its
@@ -368,10 +350,10 @@ static struct span *carve(struct span *f, uint32_t at, uint32_t count, enum span
         f->count = at - f->first;
         wl_map_set(at - 1, f);
         bin_insert(f);
-        s = descriptor_take();
+        s = wl_descriptor_take();
     }
     if (at + count < end) {
-        struct span *rest = descriptor_take();
+        struct span *rest = wl_descriptor_take();
         rest->first = at + count;
         rest->count = end - rest->first;
         rest->kind = SPAN_FREE;
@@ -389,20 +371,65 @@ static struct span *carve(struct span *f, uint32_t at, uint32_t count, enum span
     return s;
 }
 
+/* Moves the page map to the lowest free memory that holds it, if that lies below it: only
+ * wl_heap.map points at it. Giving its old slices back takes a descriptor, which the reserve
+ * must spare. */
+WL_COLD static void move_map_down(void) {
+    uint32_t slices = slices_of_map(wl_heap.map_entries), old = wl_slice_of(wl_off_of(wl_heap.map));
+    struct span *below = wl_lowest_free_span(slices);
+    if (!below || below->first > old || wl_heap.dead_count <= WL_DESCRIPTOR_RESERVE)
+        return;
+    struct span **map = wl_ptr_of(wl_slice_off(wl_take_meta_front(below, slices)));
+    __builtin_memcpy(map, wl_heap.map, (size_t)wl_heap.map_entries * sizeof *map);
+    wl_heap.map = map;
+    wl_release_meta(old, slices);
+}
+
+/* Runs when a request finds no free span long enough while a release left meta slices next to
+ * free memory (wl_heap.meta_may_move), before memory grows. The pool keeps its reserve. */
+WL_COLD static void settle_meta(void) {
+    wl_heap.meta_may_move = 0;
+    wl_descriptors_pack();
+    move_map_down();
+    wl_descriptors_order_pool();
+}
+
 struct span *wl_span_alloc(uint32_t count, uint32_t align_slices, enum span_kind kind) {
     if ((!wl_heap.ready && !wl_heap_init()) || !reserve_descriptors()) return NULL;
     uint64_t needed = (uint64_t)count + align_slices - 1;
     if (needed > WL_MAX_SLICES) return NULL;
     struct span *f = find_free((uint32_t)needed);
+    if (!f && wl_heap.meta_may_move) {
+        /* Settling may have joined a run long enough; the second call grows memory if not. */
+        settle_meta();
+        return wl_span_alloc(count, align_slices, kind);
+    }
     if (!f) f = grow((uint32_t)needed);
     if (!f) return NULL;
     uint32_t at = (f->first + align_slices - 1) & ~(align_slices - 1);
     return carve(f, at, count, kind);
 }
 
+static int is_meta(uint32_t slice) { return wl_map_get(slice) == &wl_meta_span; }
+
+static int is_free(uint32_t slice) {
+    struct span *s = wl_map_get(slice);
+    return s && s->kind == SPAN_FREE;
+}
+
+/* Free span `f` was just made of released memory. Meta slices may now cut a free run that they
+ * could get out of: when `f` touches one, or when the descriptor slice holding `f`'s descriptor,
+ * which described an in-use span until now, touches free memory. */
+WL_COLD static void note_released(const struct span *f) {
+    uint32_t holder = wl_slice_of(wl_off_of(f));
+    if (is_meta(f->first - 1) || is_meta(f->first + f->count) || is_free(holder - 1) || is_free(holder + 1))
+        wl_heap.meta_may_move = 1;
+}
+
 void wl_span_release(struct span *s) {
     forget_slices(s->first, s->count);
     make_free(s, s->first, s->count, 0);
+    note_released(s);
 }
 
 /* wl_span_extend and wl_span_shrink serve realloc of large blocks only, where the copy they
@@ -424,7 +451,7 @@ WL_COLD int wl_span_extend(struct span *s, uint32_t count) {
         wl_map_set(right->first, right);
         bin_insert(right);
     } else {
-        descriptor_put(right);
+        wl_descriptor_put(right);
     }
     for (uint32_t i = end; i < s->first + count; i++) wl_map_set(i, s);
     s->count = count;
@@ -436,7 +463,9 @@ WL_COLD void wl_span_shrink(struct span *s, uint32_t count) {
     uint32_t tail = s->first + count, tail_count = s->count - count;
     s->count = count;
     forget_slices(tail, tail_count);
-    make_free(descriptor_take(), tail, tail_count, 0);
+    struct span *f = wl_descriptor_take();
+    make_free(f, tail, tail_count, 0);
+    note_released(f);
 }
 
 int wl_is_free_memory(wl_off off) {

@@ -42,4 +42,8 @@ struct span *wl_top_free_span(void);
 /* Bin of a free span of `count` slices (for walloc_check). */
 unsigned wl_bin_of(uint32_t count);
 
+/* For walloc_check: 0 when the list of descriptor slices runs up the heap through
+ * wl_heap.descriptor_slices meta slices and the pool holds exactly their dead descriptors. */
+int wl_descriptors_check(void);
+
 #endif

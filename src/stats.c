@@ -192,7 +192,9 @@ int walloc_check(void) {
     if (!wl_heap.ready) return 0;
     struct tally t = { 0 };
     int err;
-    if ((err = walk_spans(&t)) || (err = check_lists(&t)) || (err = check_counters(&t))) return err;
+    if ((err = walk_spans(&t)) || (err = check_lists(&t)) || (err = check_counters(&t)) ||
+        (err = wl_descriptors_check()))
+        return err;
     wl_secure_check_quarantine();
     return 0;
 }

@@ -32,16 +32,20 @@
  * The page map sends a slice number to the descriptor of the span it belongs to: one array,
  * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm, 0.1 %).
  * When the heap outgrows it, a map twice as large replaces it and the old one's slices become
- * free memory, so the map never pins a slice in the middle of the heap for good. The entries of every slice of an in-use span are exact, so `free` finds its span in
- * two loads and can prove the pointer is a block start. A free span's first and last entries
- * point at its descriptor (that is all coalescing needs); the slices between point at the
- * static descriptor wl_free_interior (or are NULL, in memory never handed out). So an entry
+ * free memory. The entries of every slice of an in-use span are exact, so `free` finds its
+ * span in two loads and can prove the pointer is a block start. A free span's first and last
+ * entries point at its descriptor (that is all coalescing needs); the slices between point at
+ * the static descriptor wl_free_interior (or are NULL, in memory never handed out). So an entry
  * whose descriptor is SMALL, MEDIUM or LARGE is always exact, and free needs no range check.
  *
  * Descriptors and the map are "meta" slices: their map entries point at one static descriptor of
- * kind META, so a pointer into them is never mistaken for a block. Pages that something else
- * (a host in the freestanding build) grew between walloc's own growths are not the heap's:
- * their entries point at the static descriptor wl_host_memory.
+ * kind META, so a pointer into them is never mistaken for a block. Unused descriptors wait in a
+ * pool; the slices that hold descriptors form a list by address. Meta is taken from the lowest
+ * free memory, and moves lower when the heap empties around it (it "settles", pages.c): only
+ * wl_heap.map points at the map, and only the page layer at a free span's descriptor, so both
+ * can move; a descriptor slice that describes an in-use span stays until the span is released.
+ * Pages that something else (a host in the freestanding build) grew between walloc's own
+ * growths are not the heap's: their entries point at the static descriptor wl_host_memory.
  *
  * Addresses inside walloc are offsets into linear memory (`wl_off`). On wasm the memory starts
  * at 0 and an offset is the pointer itself; natively the emulated memory starts wherever the
@@ -174,8 +178,12 @@ struct heap {
     uint32_t limit_pages;    /* walloc_set_limit, in wasm pages */
     struct span *bins[WL_BIN_COUNT];
     uint64_t bin_mask[2];    /* bit b set = bins[b] is not empty */
-    struct span *dead;       /* unused descriptors */
+    struct span *dead;       /* the pool of unused descriptors (descriptors.h) */
+    uint32_t dead_count;
     uint32_t descriptor_slices;
+    uint32_t lowest_descriptor_slice, highest_descriptor_slice; /* ends of their list */
+    int meta_may_move;       /* a release left meta slices next to free memory: settle them
+                                before a request grows the heap */
     size_t free_span_bytes;
     size_t small_span_bytes; /* bytes of SMALL spans, blocks and tail waste */
     size_t small_block_bytes;/* blocks * size over SMALL spans */

@@ -203,12 +203,18 @@ static void double_free_zero_size(void) {
     free_twice(0);
 }
 
-/* Large spans freed in between merge and are handed out again as other sizes. */
+/* Large spans freed in between merge and are handed out again as other sizes. The block freed
+ * below p (kept apart from it, so the two do not merge into room for a medium span) gives the
+ * meta slices, which settle at the lowest free memory before the heap grows, a place other than
+ * p's first slices: p's memory is still free at the second free. */
 static void large_double_free_delayed(void) {
+    char *below = allocate(100 * KiB);
+    allocate(100 * KiB);
     char *p = allocate(200 * KiB);
     void *others[16];
     for (size_t i = 0; i < 16; i++)
         others[i] = allocate(40 * KiB + i * 12 * KiB);
+    walloc_free(below);
     walloc_free(p);
     for (size_t i = 0; i < 16; i += 2)
         walloc_free(others[i]);
