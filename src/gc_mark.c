@@ -152,8 +152,17 @@ static void scan(const struct mark_entry *e) {
     }
 }
 
-/* After an overflow: every marked object that can hold pointers is queued again. */
-static void requeue_marked(void) {
+static void drain_stack(void) {
+    while (depth) {
+        struct mark_entry e = stack[--depth];
+        scan(&e);
+    }
+}
+
+/* After an overflow: every marked object that can hold pointers is scanned again, one at a
+ * time with the stack drained after each, so the stack never needs more room than one object's
+ * children. A pass that overflows has marked something new, so passes end. */
+static void rescan_marked(void) {
     for (uint32_t slice = wl_gc.low_slice; slice < wl_gc.high_slice;) {
         struct span *s = wl_map_get(slice);
         if (!s || s->first != slice || s->kind != SPAN_GC) {
@@ -163,23 +172,23 @@ static void requeue_marked(void) {
         slice += s->count;
         size_t size = wl_gc_object_size(s);
         unsigned blocks = s->size_class == WL_GC_LARGE_CLASS ? 1 : wl_classes[s->size_class].blocks;
-        for (unsigned i = 0; i < blocks; i++)
-            if ((s->gc.marks[i >> 6] >> (i & 63)) & 1) push_contents(s, wl_span_start(s) + (wl_off)i * size, size);
+        for (unsigned i = 0; i < blocks; i++) {
+            if (!((s->gc.marks[i >> 6] >> (i & 63)) & 1)) continue;
+            push_contents(s, wl_span_start(s) + (wl_off)i * size, size);
+            drain_stack();
+        }
     }
 }
 
 int wl_gc_mark_drain(void) {
     int rounds = 0;
-    for (;;) {
-        while (depth) {
-            struct mark_entry e = stack[--depth];
-            scan(&e);
-        }
-        if (!overflowed) return rounds;
+    drain_stack();
+    while (overflowed) {
         overflowed = 0;
         rounds++;
-        requeue_marked();
+        rescan_marked();
     }
+    return rounds;
 }
 
 int wl_gc_is_marked(const struct span *s, wl_off off) {

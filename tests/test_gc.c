@@ -161,16 +161,22 @@ struct tree {
     uintptr_t depth;
 };
 
+/* Nodes being built are kept in `path` by depth: a parent held only in a wasm local would be
+ * invisible while its children are made. */
+static void *volatile path[32];
+
 static NOINLINE struct tree *make_tree(uintptr_t depth) {
     struct tree *t = GC_malloc(sizeof *t);
     if (!t) return NULL;
+    path[depth] = t;
     t->depth = depth;
     if (depth) {
-        root[15] = t; /* a root while the children are made */
         t->left = make_tree(depth - 1);
-        root[15] = t;
+        t = path[depth];
         t->right = make_tree(depth - 1);
+        t = path[depth];
     }
+    path[depth] = NULL;
     return t;
 }
 
