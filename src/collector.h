@@ -95,7 +95,6 @@ struct wl_gc_state {
     size_t total_allocated;
     size_t reclaimed_last, reclaimed_before;
     size_t allocated_before;
-    size_t live_after;            /* bytes of marked objects at the end of the last collection */
     size_t free_in_spans;         /* free block bytes in small GC spans */
     uint32_t low_slice, high_slice; /* every GC span lies in [low_slice, high_slice) */
     struct wl_gc_class classes[WL_GC_KINDS][WL_CLASS_COUNT];
@@ -124,6 +123,11 @@ static inline struct span *wl_gc_span_of(wl_off off) {
  * 0 when `off` lies in a free block or past the last block. */
 wl_off wl_gc_object_at(const struct span *s, wl_off off, size_t *size, unsigned *index);
 size_t wl_gc_object_size(const struct span *s);
+/* Objects (allocated or not) a GC span has room for: its class's blocks, or 1. */
+unsigned wl_gc_object_count(const struct span *s);
+/* The next GC span at or after *slice, with *slice moved past it (so the caller may release
+ * it), or NULL after the last. Walks the page map from wl_gc.low_slice to high_slice. */
+struct span *wl_gc_next_span(uint32_t *slice);
 /* Frees block `index` of `s` (the whole span for a large object). */
 void wl_gc_free_object(struct span *s, unsigned index);
 /* For walloc_check: 0 when GC span `s` is consistent, else the failed check's code. */
@@ -136,8 +140,8 @@ void wl_gc_mark_range(uintptr_t low, uintptr_t high);
 void wl_gc_push_range(uintptr_t low, uintptr_t high);
 /* Marks the words of `bytes` at `base` whose bit is set in `bitmap` (word i: bit i). */
 void wl_gc_mark_words(uintptr_t base, size_t bytes, const uintptr_t *bitmap, size_t words);
-/* Scans everything queued; returns how many times the stack overflowed and was recovered. */
-int wl_gc_mark_drain(void);
+/* Scans everything queued, recovering from any overflow of the mark stack. */
+void wl_gc_mark_drain(void);
 int wl_gc_is_marked(const struct span *s, wl_off off);
 /* Marks the object starting at `start` of span `s` and queues its contents. */
 void wl_gc_mark_and_push(struct span *s, wl_off start);

@@ -185,6 +185,20 @@ void *wl_gc_alloc(size_t size, unsigned kind, int off_page) {
     return p;
 }
 
+unsigned wl_gc_object_count(const struct span *s) {
+    return s->size_class == WL_GC_LARGE_CLASS ? 1 : wl_classes[s->size_class].blocks;
+}
+
+struct span *wl_gc_next_span(uint32_t *slice) {
+    while (*slice < wl_gc.high_slice) {
+        struct span *s = wl_map_get(*slice);
+        int starts = s && s->first == *slice && s->count && s->kind != SPAN_DEAD && s->kind != SPAN_META;
+        *slice += starts ? s->count : 1;
+        if (starts && s->kind == SPAN_GC) return s;
+    }
+    return NULL;
+}
+
 size_t wl_gc_object_size(const struct span *s) {
     if (s->size_class == WL_GC_LARGE_CLASS) return (size_t)s->count << WL_SLICE_SHIFT;
     return wl_classes[s->size_class].size;
@@ -243,14 +257,8 @@ size_t wl_gc_sweep(void) {
     for (unsigned kind = 0; kind < WL_GC_KINDS; kind++)
         for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++)
             wl_gc.classes[kind][cls] = (struct wl_gc_class){ NULL, NULL };
-    for (uint32_t slice = wl_gc.low_slice; slice < wl_gc.high_slice;) {
-        struct span *s = wl_map_get(slice);
-        if (!s || s->first != slice || s->kind == SPAN_DEAD || s->kind == SPAN_META) {
-            slice++;
-            continue;
-        }
-        slice += s->count;
-        if (s->kind != SPAN_GC) continue;
+    uint32_t slice = wl_gc.low_slice;
+    for (struct span *s; (s = wl_gc_next_span(&slice));) {
         if (s->size_class == WL_GC_LARGE_CLASS) {
             if (collectable(s->gc_kind) && !(s->gc.marks[0] & 1)) {
                 freed += (size_t)s->count << WL_SLICE_SHIFT;

@@ -7,7 +7,6 @@
  * points at the object's start or, unless GC_set_all_interior_pointers(0), anywhere inside it
  * (a large object allocated "ignore off page": only inside its first page). */
 #include "collector.h"
-#include "small.h"
 
 #if defined(__clang__) || defined(__GNUC__)
 /* Scanning reads whole stacks and data segments word by word, redzones included. */
@@ -163,16 +162,10 @@ static void drain_stack(void) {
  * time with the stack drained after each, so the stack never needs more room than one object's
  * children. A pass that overflows has marked something new, so passes end. */
 static void rescan_marked(void) {
-    for (uint32_t slice = wl_gc.low_slice; slice < wl_gc.high_slice;) {
-        struct span *s = wl_map_get(slice);
-        if (!s || s->first != slice || s->kind != SPAN_GC) {
-            slice += s && s->first == slice && s->count ? s->count : 1;
-            continue;
-        }
-        slice += s->count;
+    uint32_t slice = wl_gc.low_slice;
+    for (struct span *s; (s = wl_gc_next_span(&slice));) {
         size_t size = wl_gc_object_size(s);
-        unsigned blocks = s->size_class == WL_GC_LARGE_CLASS ? 1 : wl_classes[s->size_class].blocks;
-        for (unsigned i = 0; i < blocks; i++) {
+        for (unsigned i = 0, blocks = wl_gc_object_count(s); i < blocks; i++) {
             if (!((s->gc.marks[i >> 6] >> (i & 63)) & 1)) continue;
             push_contents(s, wl_span_start(s) + (wl_off)i * size, size);
             drain_stack();
@@ -180,15 +173,12 @@ static void rescan_marked(void) {
     }
 }
 
-int wl_gc_mark_drain(void) {
-    int rounds = 0;
+void wl_gc_mark_drain(void) {
     drain_stack();
     while (overflowed) {
         overflowed = 0;
-        rounds++;
         rescan_marked();
     }
-    return rounds;
 }
 
 int wl_gc_is_marked(const struct span *s, wl_off off) {
@@ -213,17 +203,11 @@ void wl_gc_push_children(const struct span *s, wl_off start) {
 
 /* Uncollectable objects are roots: the scanned ones are marked and queued at each collection. */
 void wl_gc_mark_uncollectable(void) {
-    for (uint32_t slice = wl_gc.low_slice; slice < wl_gc.high_slice;) {
-        struct span *s = wl_map_get(slice);
-        if (!s || s->first != slice || s->kind != SPAN_GC) {
-            slice += s && s->first == slice && s->count ? s->count : 1;
-            continue;
-        }
-        slice += s->count;
+    uint32_t slice = wl_gc.low_slice;
+    for (struct span *s; (s = wl_gc_next_span(&slice));) {
         if ((s->gc_kind & WL_GC_KIND_MASK) != WL_GC_UNCOLLECTABLE) continue;
         size_t size = wl_gc_object_size(s);
-        unsigned blocks = s->size_class == WL_GC_LARGE_CLASS ? 1 : wl_classes[s->size_class].blocks;
-        for (unsigned i = 0; i < blocks; i++)
+        for (unsigned i = 0, blocks = wl_gc_object_count(s); i < blocks; i++)
             if (s->size_class == WL_GC_LARGE_CLASS || !((s->gc.free[i >> 6] >> (i & 63)) & 1))
                 wl_gc_mark_and_push(s, wl_span_start(s) + (wl_off)i * size);
     }
