@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseOptions, selectWorkloads } from './options.mjs';
 import { compileWasm, runWasi } from '../tests/host/wasi-host.mjs';
 import { writeChart } from './chart.mjs';
 
@@ -47,29 +48,6 @@ const WORKLOADS = [
   { name: 'json', program: 'json', args: ['150'], quick: ['4'], runs: 3 },
   { name: 'lua', program: 'lua', args: ['8'], quick: ['1'], runs: 3 },
 ];
-
-function parseOptions(argv) {
-  const options = { quick: false, runs: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--quick') options.quick = true;
-    else if (argv[i] === '--runs') options.runs = Number(argv[++i]);
-    else throw new Error(`unknown option ${argv[i]} (use --quick, --runs N)`);
-  }
-  if (options.quick) options.runs = 1;
-  else if (!Number.isInteger(options.runs) || options.runs < 3) throw new Error('--runs needs at least 3');
-  return options;
-}
-
-function selectWorkloads(filter) {
-  if (!filter) return WORKLOADS;
-  const names = filter.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!WORKLOADS.some((w) => w.name === name)) {
-      throw new Error(`no workload ${name}; there are: ${WORKLOADS.map((w) => w.name).join(' ')}`);
-    }
-  }
-  return WORKLOADS.filter((w) => names.includes(w.name));
-}
 
 const modulePath = (program, allocator) => join(BUILD, `${program}-${allocator}.wasm`);
 
@@ -240,8 +218,8 @@ function peerVersions() {
 }
 
 async function main() {
-  const options = parseOptions(process.argv.slice(2));
-  const workloads = selectWorkloads(process.env.BENCH);
+  const options = parseOptions(process.argv.slice(2), 3);
+  const workloads = selectWorkloads(WORKLOADS, process.env.BENCH);
   const { allocators, skipped } = selectAllocators();
   const sizes = codeSizes(allocators);
   const summaries = [];

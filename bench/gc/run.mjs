@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseOptions, selectWorkloads } from '../options.mjs';
 import { compileWasm, runWasi } from '../../tests/host/wasi-host.mjs';
 
 // As in bench/run.mjs: optimized code from the start, so each timed run executes the same code.
@@ -35,29 +36,6 @@ const WORKLOADS = [
   { name: 'false-retention', program: 'false-retention', args: ['scanned', '8192'], quick: ['scanned', '256'] },
   { name: 'false-retention-atomic', program: 'false-retention', args: ['atomic', '8192'], quick: ['atomic', '256'] },
 ];
-
-function parseOptions(argv) {
-  const options = { quick: false, runs: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--quick') options.quick = true;
-    else if (argv[i] === '--runs') options.runs = Number(argv[++i]);
-    else throw new Error(`unknown option ${argv[i]} (use --quick, --runs N)`);
-  }
-  if (options.quick) options.runs = 1;
-  else if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error('--runs needs a positive count');
-  return options;
-}
-
-function selectWorkloads(filter) {
-  if (!filter) return WORKLOADS;
-  const names = filter.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!WORKLOADS.some((w) => w.name === name)) {
-      throw new Error(`no workload ${name}; there are: ${WORKLOADS.map((w) => w.name).join(' ')}`);
-    }
-  }
-  return WORKLOADS.filter((w) => names.includes(w.name));
-}
 
 function skipReason(collector) {
   if (collector === 'walloc') {
@@ -192,8 +170,8 @@ function versions() {
 }
 
 async function main() {
-  const options = parseOptions(process.argv.slice(2));
-  const workloads = selectWorkloads(process.env.GC_BENCH);
+  const options = parseOptions(process.argv.slice(2), 1);
+  const workloads = selectWorkloads(WORKLOADS, process.env.GC_BENCH);
   const listed = (process.env.GC_COLLECTORS || 'floor').split(/\s+/).filter(Boolean);
   const collectors = KNOWN_COLLECTORS.filter((c) => listed.includes(c));
   const skipped = KNOWN_COLLECTORS.filter((c) => !listed.includes(c)).map((c) => ({ name: c, reason: skipReason(c) }));
