@@ -38,7 +38,7 @@
 #ifndef WALLOC_COLLECTOR_H
 #define WALLOC_COLLECTOR_H
 
-#include "types.h"
+#include "small.h"
 
 enum wl_gc_kind {
     WL_GC_NORMAL,
@@ -109,7 +109,41 @@ struct wl_gc_state {
 extern struct wl_gc_state wl_gc;
 
 /* gc_alloc.c */
+/* Allocation out of line: the first object of a span, large objects, collections. */
 void *wl_gc_alloc(size_t size, unsigned kind, int off_page);
+
+static inline unsigned wl_gc_class_of(size_t size) {
+    unsigned cls = wl_class_of(size);
+    return cls < WL_GC_FIRST_CLASS ? WL_GC_FIRST_CLASS : cls;
+}
+
+/* A free block of small span `s` of class `cls` (NULL when it has none, or `s` is NULL),
+ * taken. Free blocks are kept zero and a span's were counted as allocated when it began to
+ * serve, so taking one touches nothing else. */
+static inline void *wl_gc_take_block(struct span *s, unsigned cls) {
+    if (!s) return NULL;
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
+        uint64_t bits = s->gc.free[w];
+        if (bits) {
+            s->gc.free[w] = bits & (bits - 1);
+            unsigned index = w * 64 + (unsigned)__builtin_ctzll(bits);
+            return wl_ptr_of(wl_span_start(s) + (wl_off)index * wl_classes[cls].size);
+        }
+    }
+    return NULL;
+}
+
+/* The allocation fast path, inlined into GC_malloc and its kin: a block of the serving span
+ * of its kind and class, else the out-of-line path. */
+static inline __attribute__((always_inline)) void *wl_gc_alloc_inline(size_t size, unsigned kind) {
+    if (size <= WL_CLASS_TABLE_LIMIT) {
+        unsigned cls = wl_gc_class_of(size);
+        void *p = wl_gc_take_block(wl_gc.classes[kind][cls].current, cls);
+        if (p) return p;
+    }
+    return wl_gc_alloc(size, kind, 0);
+}
+
 size_t wl_gc_sweep(void);
 /* The GC span holding `off`, or NULL. */
 static inline struct span *wl_gc_span_of(wl_off off) {
@@ -122,7 +156,10 @@ static inline struct span *wl_gc_span_of(wl_off off) {
 /* Start (*size bytes, block *index) of the allocated object of GC span `s` that holds `off`;
  * 0 when `off` lies in a free block or past the last block. */
 wl_off wl_gc_object_at(const struct span *s, wl_off off, size_t *size, unsigned *index);
-size_t wl_gc_object_size(const struct span *s);
+static inline size_t wl_gc_object_size(const struct span *s) {
+    if (s->size_class == WL_GC_LARGE_CLASS) return (size_t)s->count << WL_SLICE_SHIFT;
+    return wl_classes[s->size_class].size;
+}
 /* Objects (allocated or not) a GC span has room for: its class's blocks, or 1. */
 unsigned wl_gc_object_count(const struct span *s);
 /* The next GC span at or after *slice, with *slice moved past it (so the caller may release

@@ -6,17 +6,12 @@
 #include "report.h"
 #include "small.h"
 
-struct wl_gc_state wl_gc;
+WL_STATE struct wl_gc_state wl_gc;
 
 static int small_kind(unsigned kind) { return (kind & WL_GC_KIND_MASK) < WL_GC_KINDS; }
 static int collectable(unsigned kind) {
     kind &= WL_GC_KIND_MASK;
     return kind != WL_GC_UNCOLLECTABLE && kind != WL_GC_ATOMIC_UNCOLLECTABLE;
-}
-
-static unsigned class_of(size_t size) {
-    unsigned cls = wl_class_of(size);
-    return cls < WL_GC_FIRST_CLASS ? WL_GC_FIRST_CLASS : cls;
 }
 
 /* Blocks of a span of class `cls` are the bits below this in each word of its bitmaps. */
@@ -52,10 +47,10 @@ static void give_back(struct span *s) {
     wl_span_release(s);
 }
 
-static int has_free_block(const struct span *s) {
-    uint64_t any = 0;
-    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) any |= s->gc.free[w];
-    return any != 0;
+static unsigned free_blocks(const struct span *s) {
+    unsigned count = 0;
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) count += (unsigned)__builtin_popcountll(s->gc.free[w]);
+    return count;
 }
 
 static void list_available(struct span *s) {
@@ -71,23 +66,34 @@ static int scanned(unsigned kind) {
     return kind != WL_GC_ATOMIC && kind != WL_GC_ATOMIC_UNCOLLECTABLE;
 }
 
-/* A few tries to place a scanned object off black-listed slices; after that it goes anywhere. */
-#define WL_GC_PLACEMENT_TRIES 8
-
 /* A new small span for `kind` and `cls`. One that lands on black-listed slices serves
  * pointer-free objects of its class instead (nothing they hold is scanned), and another is
- * taken. */
+ * taken: however many it takes, as the black list is bounded by the root words that made it,
+ * and an object placed where a constant of the static data points would be retained, with
+ * all it reaches, for the rest of the run. When memory runs out first, the last span taken
+ * serves anyway. */
 static struct span *new_small_span(unsigned kind, unsigned cls) {
     const struct size_class *c = &wl_classes[cls];
-    for (int tries = 0;; tries++) {
+    struct span *last = NULL;
+    for (;;) {
         struct span *s = take_span(c->slices, kind, cls);
-        if (!s) return NULL;
+        if (!s) break;
+        if (!s->zeroed) __builtin_memset(wl_ptr_of(wl_span_start(s)), 0, (size_t)c->blocks * c->size);
+        s->zeroed = 0;
         set_all_free(s, c->blocks);
         wl_gc.free_in_spans += (size_t)c->blocks * c->size;
-        if (!scanned(kind) || tries == WL_GC_PLACEMENT_TRIES || !wl_gc_blacklisted(s->first, s->count)) return s;
+        if (!scanned(kind) || !wl_gc_blacklisted(s->first, s->count)) return s;
         s->gc_kind = WL_GC_ATOMIC;
         list_available(s);
+        last = s;
     }
+    if (!last) return NULL;
+    struct wl_gc_class *atomic = &wl_gc.classes[WL_GC_ATOMIC][cls];
+    atomic->available = last->next;
+    last->group = 0;
+    last->next = NULL;
+    last->gc_kind = (uint8_t)kind;
+    return last;
 }
 
 static struct span *serving_span(unsigned kind, unsigned cls) {
@@ -101,39 +107,29 @@ static struct span *serving_span(unsigned kind, unsigned cls) {
         return NULL;
     }
     k->current = s;
+    size_t bytes = (size_t)free_blocks(s) * wl_classes[cls].size;
+    wl_gc.free_in_spans -= bytes;
+    wl_gc.allocated_since += bytes;
+    wl_gc.total_allocated += bytes;
     return s;
 }
 
-static int take_block(struct span *s) {
-    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
-        uint64_t bits = s->gc.free[w];
-        if (bits) {
-            s->gc.free[w] = bits & (bits - 1);
-            return (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
-        }
-    }
-    return -1;
-}
-
 static void *alloc_small(size_t size, unsigned kind) {
-    unsigned cls = class_of(size);
-    struct span *s = wl_gc.classes[kind][cls].current;
-    int index = s ? take_block(s) : -1;
-    while (index < 0) {
-        if (!(s = serving_span(kind, cls))) return NULL;
-        index = take_block(s);
+    unsigned cls = wl_gc_class_of(size);
+    void *p = wl_gc_take_block(wl_gc.classes[kind][cls].current, cls);
+    while (!p) {
+        struct span *s = serving_span(kind, cls);
+        if (!s) return NULL;
+        p = wl_gc_take_block(s, cls);
     }
-    size_t block = wl_classes[cls].size;
-    unsigned char *p = wl_ptr_of(wl_span_start(s) + (wl_off)index * block);
-    wl_gc.free_in_spans -= block;
-    wl_gc.allocated_since += block;
-    wl_gc.total_allocated += block;
-    __builtin_memset(p, 0, block);
     return p;
 }
 
 /* A span for a large object of `kind`, off black-listed slices if a few tries find one: the
- * spans tried meanwhile are held, so that the page layer offers others, then given back. */
+ * spans tried meanwhile are held, so that the page layer offers others, then given back.
+ * Tries are few, as each holds a whole large run. */
+#define WL_GC_PLACEMENT_TRIES 8
+
 static struct span *large_span(uint32_t slices, unsigned kind) {
     struct span *held[WL_GC_PLACEMENT_TRIES], *s;
     int count = 0;
@@ -199,11 +195,6 @@ struct span *wl_gc_next_span(uint32_t *slice) {
     return NULL;
 }
 
-size_t wl_gc_object_size(const struct span *s) {
-    if (s->size_class == WL_GC_LARGE_CLASS) return (size_t)s->count << WL_SLICE_SHIFT;
-    return wl_classes[s->size_class].size;
-}
-
 wl_off wl_gc_object_at(const struct span *s, wl_off off, size_t *size, unsigned *index) {
     wl_off start = wl_span_start(s);
     *size = wl_gc_object_size(s);
@@ -225,10 +216,25 @@ void wl_gc_free_object(struct span *s, unsigned index) {
         return;
     }
     size_t block = wl_classes[s->size_class].size;
+    __builtin_memset(wl_ptr_of(wl_span_start(s) + (wl_off)index * block), 0, block);
     s->gc.free[index >> 6] |= (uint64_t)1 << (index & 63);
-    wl_gc.free_in_spans += block;
     wl_gc.freed_since += block;
+    /* A serving span's free blocks were counted as allocated when it began to serve. */
+    if (wl_gc.classes[s->gc_kind][s->size_class].current == s) return;
+    wl_gc.free_in_spans += block;
     list_available(s);
+}
+
+/* Zeroes the blocks of word `w` of span `s` whose bit is set in `dead`, a run at a time: a
+ * free block is kept zero, so allocation hands it out without touching it. */
+static void zero_runs(const struct span *s, size_t size, unsigned w, uint64_t dead) {
+    while (dead) {
+        unsigned first = (unsigned)__builtin_ctzll(dead);
+        uint64_t rest = dead >> first;
+        unsigned run = ~rest ? (unsigned)__builtin_ctzll(~rest) : 64 - first;
+        __builtin_memset(wl_ptr_of(wl_span_start(s) + (wl_off)(w * 64 + first) * size), 0, run * size);
+        dead &= ~(run == 64 ? ~(uint64_t)0 : (((uint64_t)1 << run) - 1) << first);
+    }
 }
 
 /* Sweeps small span `s`: its unmarked blocks become free. Returns the bytes freed; *empty says
@@ -236,18 +242,21 @@ void wl_gc_free_object(struct span *s, unsigned index) {
 static size_t sweep_small(struct span *s, int *empty) {
     const struct size_class *c = &wl_classes[s->size_class];
     unsigned freed = 0, allocated = 0;
+    uint64_t dead[WL_BITMAP_WORDS / 2];
     int reclaim = collectable(s->gc_kind);
     for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
         unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
         uint64_t valid = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
         uint64_t used = ~s->gc.free[w] & valid;
-        uint64_t dead = reclaim ? used & ~s->gc.marks[w] : 0;
-        s->gc.free[w] |= dead;
+        dead[w] = reclaim ? used & ~s->gc.marks[w] : 0;
+        s->gc.free[w] |= dead[w];
         s->gc.marks[w] = 0;
-        freed += (unsigned)__builtin_popcountll(dead);
-        allocated += (unsigned)__builtin_popcountll(used & ~dead);
+        freed += (unsigned)__builtin_popcountll(dead[w]);
+        allocated += (unsigned)__builtin_popcountll(used & ~dead[w]);
     }
     *empty = allocated == 0;
+    if (!*empty)
+        for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) zero_runs(s, c->size, w, dead[w]);
     wl_gc.free_in_spans += (size_t)freed * c->size;
     return (size_t)freed * c->size;
 }
@@ -255,8 +264,16 @@ static size_t sweep_small(struct span *s, int *empty) {
 size_t wl_gc_sweep(void) {
     size_t freed = 0;
     for (unsigned kind = 0; kind < WL_GC_KINDS; kind++)
-        for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++)
+        for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
+            struct span *current = wl_gc.classes[kind][cls].current;
+            /* Its free blocks were counted as allocated when it began to serve. */
+            if (current) {
+                size_t unused = (size_t)free_blocks(current) * wl_classes[cls].size;
+                wl_gc.free_in_spans += unused;
+                wl_gc.total_allocated -= unused;
+            }
             wl_gc.classes[kind][cls] = (struct wl_gc_class){ NULL, NULL };
+        }
     uint32_t slice = wl_gc.low_slice;
     for (struct span *s; (s = wl_gc_next_span(&slice));) {
         if (s->size_class == WL_GC_LARGE_CLASS) {
@@ -275,7 +292,7 @@ size_t wl_gc_sweep(void) {
             const struct size_class *c = &wl_classes[s->size_class];
             wl_gc.free_in_spans -= (size_t)c->blocks * c->size;
             give_back(s);
-        } else if (has_free_block(s)) {
+        } else if (free_blocks(s)) {
             list_available(s);
         }
     }

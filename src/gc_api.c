@@ -85,14 +85,14 @@ static void collect(void) {
 void GC_gcollect(void) { wl_gc_collect(); }
 void GC_gcollect_and_unmap(void) { wl_gc_collect(); }
 
-void *GC_malloc(size_t size) { return wl_gc_alloc(size, WL_GC_NORMAL, 0); }
-void *GC_malloc_atomic(size_t size) { return wl_gc_alloc(size, WL_GC_ATOMIC, 0); }
+void *GC_malloc(size_t size) { return wl_gc_alloc_inline(size, WL_GC_NORMAL); }
+void *GC_malloc_atomic(size_t size) { return wl_gc_alloc_inline(size, WL_GC_ATOMIC); }
 void *GC_malloc_uncollectable(size_t size) { return wl_gc_alloc(size, WL_GC_UNCOLLECTABLE, 0); }
 void *GC_malloc_atomic_uncollectable(size_t size) { return wl_gc_alloc(size, WL_GC_ATOMIC_UNCOLLECTABLE, 0); }
 void *GC_malloc_ignore_off_page(size_t size) { return wl_gc_alloc(size, WL_GC_NORMAL, 1); }
 void *GC_malloc_atomic_ignore_off_page(size_t size) { return wl_gc_alloc(size, WL_GC_ATOMIC, 1); }
 void *GC_malloc_kind(size_t size, int k) {
-    return wl_gc_alloc(size, k == GC_I_PTRFREE ? WL_GC_ATOMIC : WL_GC_NORMAL, 0);
+    return k == GC_I_PTRFREE ? wl_gc_alloc_inline(size, WL_GC_ATOMIC) : wl_gc_alloc_inline(size, WL_GC_NORMAL);
 }
 
 /* The live object `p` starts, with its span and block; NULL when `p` is no object's start.

@@ -37,8 +37,8 @@ struct table {
     size_t count, capacity;
 };
 
-static struct table finalizers, ready, links;
-static int running_finalizers;
+WL_STATE static struct table finalizers, ready, links;
+WL_STATE static int running_finalizers;
 
 static void *slot(struct table *t, size_t size, size_t i) { return (char *)t->items + i * size; }
 

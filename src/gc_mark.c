@@ -23,57 +23,110 @@ struct mark_entry {
 
 #define WL_MARK_STACK_FIRST 4096u
 
-static struct mark_entry *stack;
-static size_t depth, capacity;
-static int overflowed;
+WL_STATE static struct mark_entry *stack;
+WL_STATE static size_t depth, capacity;
+WL_STATE static int overflowed;
 
 /* Test hook: caps the mark stack so that tests can force the overflow path. */
-size_t wl_gc_mark_stack_limit = SIZE_MAX;
+WL_STATE size_t wl_gc_mark_stack_limit = SIZE_MAX;
 
-static int grow_stack(void) {
+/* Room for one more entry: 0 when the stack cannot grow (the entry is then dropped and the
+ * overflow recovered from). */
+static WL_COLD int grow_stack(void) {
     size_t wanted = capacity ? capacity * 2 : WL_MARK_STACK_FIRST;
     if (wanted > wl_gc_mark_stack_limit) wanted = wl_gc_mark_stack_limit;
-    if (wanted <= capacity) return 0;
-    struct mark_entry *bigger = walloc_realloc(stack, wanted * sizeof *stack);
-    if (!bigger) return 0;
+    struct mark_entry *bigger = wanted > capacity ? walloc_realloc(stack, wanted * sizeof *stack) : NULL;
+    if (!bigger) {
+        overflowed = 1;
+        return 0;
+    }
     stack = bigger;
     capacity = wanted;
     return 1;
 }
 
 static void push(uintptr_t base, size_t bytes, wl_descr descr) {
-    if (depth == capacity && !grow_stack()) {
-        overflowed = 1;
-        return;
-    }
+    if (depth == capacity && !grow_stack()) return;
     stack[depth++] = (struct mark_entry){ base, bytes, descr };
 }
 
-/* The descriptor of a typed object sits in its last word. */
-static wl_descr typed_descr(uintptr_t base, size_t bytes) {
-    wl_descr d;
-    __builtin_memcpy(&d, (const void *)(base + bytes - sizeof d), sizeof d);
-    return d;
-}
-
-/* Queues the contents of the marked object at `start` (of span `s`, `size` bytes). */
-static void push_contents(const struct span *s, wl_off start, size_t size) {
+/* The entry that scans the marked object at `base` (of span `s`, `size` bytes); bytes is 0
+ * for an object that holds no pointers. A typed object's descriptor sits in its last word. */
+static inline __attribute__((always_inline)) struct mark_entry contents(const struct span *s, uintptr_t base,
+                                                                        size_t size) {
     unsigned kind = s->gc_kind & WL_GC_KIND_MASK;
-    uintptr_t base = (uintptr_t)wl_ptr_of(start);
-    if (kind == WL_GC_ATOMIC || kind == WL_GC_ATOMIC_UNCOLLECTABLE) return;
-    if (kind == WL_GC_TYPED) push(base, size - sizeof(wl_descr), typed_descr(base, size));
-    else push(base, size, WL_DS_LENGTH | (wl_descr)size);
+    if (kind == WL_GC_ATOMIC || kind == WL_GC_ATOMIC_UNCOLLECTABLE) return (struct mark_entry){ base, 0, 0 };
+    if (kind != WL_GC_TYPED) return (struct mark_entry){ base, size, WL_DS_LENGTH | (wl_descr)size };
+    wl_descr d = *(const wl_descr *)(base + size - sizeof d);
+    return (struct mark_entry){ base, size - sizeof d, d };
 }
 
-static int test_and_set_mark(struct span *s, unsigned index) {
+/* What a scanning loop keeps in locals: the top of the mark stack and the settings every
+ * word is tested against. Only cold calls leave the loop, and they see `depth` put back. */
+struct marker {
+    struct mark_entry *stack;
+    size_t depth, capacity;
+    uint32_t low_slice, slices;
+    int all_interior;
+};
+
+static inline __attribute__((always_inline)) struct marker marker_load(void) {
+    return (struct marker){ stack, depth, capacity, wl_gc.low_slice, wl_gc.high_slice - wl_gc.low_slice,
+                            wl_gc.all_interior };
+}
+
+/* The allocated object of a GC span that `word` points into: its span, or NULL when the word
+ * points into no span of the collector or into a free block. *start and *index name the
+ * object. */
+static inline __attribute__((always_inline)) struct span *find_object(const struct marker *m, uintptr_t word,
+                                                                      wl_off *start, unsigned *index) {
+    wl_off off = (wl_off)(word - wl_memory_base);
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return NULL;
+    uint32_t slice = wl_slice_of(off);
+    if (slice - m->low_slice >= m->slices) return NULL;
+    struct span *s = wl_heap.map[slice];
+    if (!s || s->kind != SPAN_GC) return NULL;
+    wl_off base = wl_span_start(s);
+    if (s->size_class == WL_GC_LARGE_CLASS) {
+        if ((s->gc_kind & WL_GC_OFF_PAGE) && off - base >= WL_SLICE_SIZE) return NULL;
+        *start = base;
+        *index = 0;
+        return s;
+    }
+    const struct size_class *c = &wl_classes[s->size_class];
+    uint32_t i = (uint32_t)(((uint64_t)(uint32_t)(off - base) * c->reciprocal) >> 32);
+    if (i >= c->blocks || ((s->gc.free[i >> 6] >> (i & 63)) & 1)) return NULL;
+    *start = base + (wl_off)i * c->size;
+    *index = i;
+    return s;
+}
+
+static inline int test_and_set_mark(struct span *s, unsigned index) {
     uint64_t bit = (uint64_t)1 << (index & 63);
     if (s->gc.marks[index >> 6] & bit) return 0;
     s->gc.marks[index >> 6] |= bit;
     return 1;
 }
 
+/* Marks what `word` points into and queues its contents: the step every scanned word takes. */
+static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
+    wl_off start;
+    unsigned index;
+    struct span *s = find_object(m, word, &start, &index);
+    if (!s || ((wl_off)(word - wl_memory_base) != start && !m->all_interior) || !test_and_set_mark(s, index)) return;
+    struct mark_entry e = contents(s, (uintptr_t)wl_ptr_of(start), wl_gc_object_size(s));
+    if (!e.bytes) return;
+    if (m->depth == m->capacity) {
+        depth = m->depth;
+        if (!grow_stack()) return;
+        m->stack = stack;
+        m->capacity = capacity;
+    }
+    m->stack[m->depth++] = e;
+}
+
 /* Remembers that a root word points at slice `slice`, where no object lives. */
-static void blacklist(wl_off off) {
+static WL_COLD void blacklist(wl_off off) {
     if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return;
     uint32_t slice = wl_slice_of(off);
     if (slice < wl_heap.first_slice) return;
@@ -94,21 +147,15 @@ int wl_gc_blacklisted(uint32_t first, uint32_t count) {
     return 0;
 }
 
-/* Marks what `word` points into, if anything. */
-static inline void mark_candidate(uintptr_t word) {
-    wl_off off = (wl_off)(word - wl_memory_base);
-    struct span *s = wl_gc_span_of(off);
-    if (!s) {
-        if (wl_gc.scanning_roots) blacklist(off);
-        return;
-    }
-    size_t size;
+/* Marks what one word outside the mark loop points into (roots, extended layouts), and
+ * black-lists its slice when it is a root word that hits no object. */
+static void mark_candidate(uintptr_t word) {
+    struct marker m = marker_load();
+    wl_off start;
     unsigned index;
-    wl_off start = wl_gc_object_at(s, off, &size, &index);
-    if (!start && wl_gc.scanning_roots) blacklist(off);
-    if (!start || (off != start && !wl_gc.all_interior)) return;
-    if ((s->gc_kind & WL_GC_OFF_PAGE) && off - start >= WL_SLICE_SIZE) return;
-    if (test_and_set_mark(s, index)) push_contents(s, start, size);
+    if (wl_gc.scanning_roots && !find_object(&m, word, &start, &index)) blacklist((wl_off)(word - wl_memory_base));
+    consider(&m, word);
+    depth = m.depth;
 }
 
 WL_SCANS_ANYTHING void wl_gc_mark_range(uintptr_t low, uintptr_t high) {
@@ -122,40 +169,35 @@ void wl_gc_push_range(uintptr_t low, uintptr_t high) {
     if (bytes) push(at, bytes, WL_DS_LENGTH | (wl_descr)bytes);
 }
 
-/* The words of `bytes` at `base` whose bit is set in `bits` (word i: bit WORD_BITS-1-i). */
-static void mark_bitmap_words(uintptr_t base, size_t bytes, wl_descr bits) {
-    const uintptr_t *words = (const uintptr_t *)base;
-    for (size_t i = 0; bits && (i + 1) * sizeof(uintptr_t) <= bytes; i++, bits <<= 1)
-        if (bits >> (WL_WORD_BITS - 1)) mark_candidate(words[i]);
-}
-
 void wl_gc_mark_words(uintptr_t base, size_t bytes, const uintptr_t *bitmap, size_t words) {
     const uintptr_t *at = (const uintptr_t *)base;
     for (size_t i = 0; i < words && (i + 1) * sizeof(uintptr_t) <= bytes; i++)
         if ((bitmap[i / WL_WORD_BITS] >> (i % WL_WORD_BITS)) & 1) mark_candidate(at[i]);
 }
 
-static void scan(const struct mark_entry *e) {
-    switch (e->descr & WL_DS_TAGS) {
-    case WL_DS_LENGTH: {
-        size_t length = e->descr & ~(wl_descr)WL_DS_TAGS;
-        wl_gc_mark_range(e->base, e->base + (length < e->bytes ? length : e->bytes));
-        break;
+/* The mark loop: every entry is scanned here, its words tested inline, except extended
+ * layouts (gc_typed.c). Conservative ranges take every word; a bitmap descriptor (bdwgc's
+ * encoding: word i at bit WORD_BITS-1-i) the words it names. */
+static WL_SCANS_ANYTHING void drain_stack(void) {
+    struct marker m = marker_load();
+    while (m.depth) {
+        struct mark_entry e = m.stack[--m.depth];
+        const uintptr_t *words = (const uintptr_t *)e.base;
+        size_t count = e.bytes / sizeof(uintptr_t);
+        wl_descr tag = e.descr & WL_DS_TAGS, rest = e.descr & ~(wl_descr)WL_DS_TAGS;
+        if (tag == WL_DS_LENGTH) {
+            if (rest / sizeof(uintptr_t) < count) count = rest / sizeof(uintptr_t);
+            for (size_t i = 0; i < count; i++) consider(&m, words[i]);
+        } else if (tag == WL_DS_BITMAP) {
+            for (size_t i = 0; rest && i < count; i++, rest <<= 1)
+                if (rest >> (WL_WORD_BITS - 1)) consider(&m, words[i]);
+        } else {
+            depth = m.depth;
+            wl_gc_scan_typed(e.base, e.bytes, e.descr);
+            m = marker_load();
+        }
     }
-    case WL_DS_BITMAP:
-        mark_bitmap_words(e->base, e->bytes, e->descr & ~(wl_descr)WL_DS_TAGS);
-        break;
-    default:
-        wl_gc_scan_typed(e->base, e->bytes, e->descr);
-        break;
-    }
-}
-
-static void drain_stack(void) {
-    while (depth) {
-        struct mark_entry e = stack[--depth];
-        scan(&e);
-    }
+    depth = 0;
 }
 
 /* After an overflow: every marked object that can hold pointers is scanned again, one at a
@@ -167,7 +209,9 @@ static void rescan_marked(void) {
         size_t size = wl_gc_object_size(s);
         for (unsigned i = 0, blocks = wl_gc_object_count(s); i < blocks; i++) {
             if (!((s->gc.marks[i >> 6] >> (i & 63)) & 1)) continue;
-            push_contents(s, wl_span_start(s) + (wl_off)i * size, size);
+            struct mark_entry e = contents(s, (uintptr_t)wl_ptr_of(wl_span_start(s) + (wl_off)i * size), size);
+            if (!e.bytes) continue;
+            push(e.base, e.bytes, e.descr);
             drain_stack();
         }
     }
@@ -186,6 +230,11 @@ int wl_gc_is_marked(const struct span *s, wl_off off) {
     unsigned index;
     if (!wl_gc_object_at(s, off, &size, &index)) return 0;
     return (int)((s->gc.marks[index >> 6] >> (index & 63)) & 1);
+}
+
+static void push_contents(const struct span *s, wl_off start, size_t size) {
+    struct mark_entry e = contents(s, (uintptr_t)wl_ptr_of(start), size);
+    if (e.bytes) push(e.base, e.bytes, e.descr);
 }
 
 void wl_gc_mark_and_push(struct span *s, wl_off start) {

@@ -71,10 +71,16 @@ void GC_push_all(void *bottom, void *top) { wl_gc_push_range((uintptr_t)bottom, 
 void GC_push_all_eager(void *bottom, void *top) { wl_gc_mark_range((uintptr_t)bottom, (uintptr_t)top); }
 void GC_push_all_stack(void *bottom, void *top) { wl_gc_mark_range((uintptr_t)bottom, (uintptr_t)top); }
 
+/* The static data less walloc's own state (types.h, WL_STATE). */
 static void scan_static_data(void) {
-    uintptr_t low, high;
+    uintptr_t low, high, own_low = (uintptr_t)__start_walloc_state, own_high = (uintptr_t)__stop_walloc_state;
     wl_platform_data_range(&low, &high);
-    wl_gc_mark_range(low, high);
+    if (own_low < low || own_high > high || own_low >= own_high) {
+        wl_gc_mark_range(low, high);
+        return;
+    }
+    wl_gc_mark_range(low, own_low);
+    wl_gc_mark_range(own_high, high);
 }
 
 void wl_gc_blacklist_static_data(void) {

@@ -18,8 +18,8 @@ struct layout {
     wl_descr element;    /* for an array: the element's descriptor, to find the entry again */
 };
 
-static struct layout *layouts;
-static size_t layout_count, layout_capacity;
+WL_STATE static struct layout *layouts;
+WL_STATE static size_t layout_count, layout_capacity;
 
 static wl_descr extended(size_t index) { return ((wl_descr)index << WL_DS_TAG_BITS) | WL_DS_PROC; }
 

@@ -79,7 +79,7 @@ static inline void set_live(wl_off span_start, wl_off off, int live) {
 
 /* Where a link goes that has no block to go to: the bin operations store unconditionally, as
  * which way a branch on an empty neighbour goes is a coin toss the processor mispredicts. */
-static uint32_t nowhere;
+WL_STATE static uint32_t nowhere;
 
 /* The bin operations stay out of line: inlined at each of their callers they made the malloc
  * family 600 bytes larger for no speed that could be told from noise. */

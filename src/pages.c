@@ -32,10 +32,10 @@
 #define WL_MAX_DESCRIPTOR_REFILL 64
 #define WL_ENTRIES_PER_SLICE ((uint32_t)(WL_SLICE_SIZE / sizeof(struct span *)))
 
-struct heap wl_heap;
-struct span wl_meta_span = { .kind = SPAN_META };
-struct span wl_free_interior = { .kind = SPAN_DEAD };
-struct span wl_host_memory = { .kind = SPAN_DEAD };
+WL_STATE struct heap wl_heap;
+WL_STATE struct span wl_meta_span = { .kind = SPAN_META };
+WL_STATE struct span wl_free_interior = { .kind = SPAN_DEAD };
+WL_STATE struct span wl_host_memory = { .kind = SPAN_DEAD };
 
 #define WL_SLICES_PER_PAGE ((uint32_t)(WL_WASM_PAGE_SIZE >> WL_SLICE_SHIFT))
 

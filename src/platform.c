@@ -67,8 +67,8 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 #define NATIVE_INITIAL_PAGES 2u
 #define NATIVE_GARBAGE 0xa5
 
-static uint32_t native_pages;
-static void *native_region;
+WL_STATE static uint32_t native_pages;
+WL_STATE static void *native_region;
 
 /* Offsets, not addresses, must carry alignment (on wasm they are the same), so the region is
  * placed on a 2 GiB boundary, the largest alignment walloc serves: 6 GiB are reserved, which
@@ -77,7 +77,7 @@ static void *native_region;
 
 uint32_t wl_platform_memory_pages(void) { return native_pages; }
 
-wl_off wl_memory_base;
+WL_STATE wl_off wl_memory_base;
 
 static int64_t engine_grow(uint32_t pages) {
     uint64_t old = native_pages;
@@ -140,9 +140,9 @@ _Noreturn void wl_platform_trap(void) { abort(); }
 #endif
 
 /* Fault injection (walloc_test_fail_grow_after): calls still allowed, then calls to refuse. */
-static size_t grow_allowed = SIZE_MAX;
-static size_t grow_refusals;
-static size_t grow_refused;
+WL_STATE static size_t grow_allowed = SIZE_MAX;
+WL_STATE static size_t grow_refusals;
+WL_STATE static size_t grow_refused;
 
 int64_t wl_platform_grow(uint32_t pages) {
     if (grow_allowed) {

@@ -6,7 +6,7 @@
 #include "platform.h"
 #include "report.h"
 
-static char last_error[160];
+WL_STATE static char last_error[160];
 
 static WL_COLD size_t append(size_t at, const char *text) {
     while (*text && at < sizeof last_error - 2) last_error[at++] = *text++;

@@ -15,9 +15,9 @@
 #include <unistd.h>
 #endif
 
-struct wl_quarantine wl_quarantine;
-static int seeded;
-uint64_t wl_secure_secret;
+WL_STATE struct wl_quarantine wl_quarantine;
+WL_STATE static int seeded;
+WL_STATE uint64_t wl_secure_secret;
 
 void wl_secure_init(void) {
     if (seeded) return;

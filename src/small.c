@@ -14,7 +14,7 @@
 #include "secure.h"
 #include "pages.h"
 
-struct size_class wl_classes[WL_CLASS_COUNT];
+WL_STATE struct size_class wl_classes[WL_CLASS_COUNT];
 
 #define C8(a) a, a, a, a, a, a, a, a
 /* wl_class_of_large for sizes of 8-byte steps up to 1 KiB: index (size + 7) / 8. */

@@ -69,6 +69,13 @@ typedef uintptr_t wl_off;
 #define WL_COLD __attribute__((cold, noinline))
 #endif
 
+/* Every mutable global of walloc lives in this one section. Its sizes, offsets and span
+ * pointers look like heap addresses to a conservative scan, so the collector's scan of static
+ * data skips the section (gc_roots.c): scanned, walloc's own bookkeeping would retain garbage
+ * that happens to sit where a byte count points. Linkers name its ends __start_/__stop_. */
+#define WL_STATE __attribute__((section("walloc_state")))
+extern char __start_walloc_state[], __stop_walloc_state[];
+
 #define WL_SLICE_SHIFT 12
 #define WL_SLICE_SIZE ((size_t)1 << WL_SLICE_SHIFT)
 #define WL_WASM_PAGE_SIZE ((size_t)65536)
