@@ -78,7 +78,7 @@ static struct span *new_small_span(unsigned kind, unsigned cls) {
     for (;;) {
         struct span *s = take_span(c->slices, kind, cls);
         if (!s) break;
-        if (!s->zeroed) __builtin_memset(wl_ptr_of(wl_span_start(s)), 0, (size_t)c->blocks * c->size);
+        if (!s->zeroed) wl_platform_zero(wl_ptr_of(wl_span_start(s)), (size_t)c->blocks * c->size);
         s->zeroed = 0;
         set_all_free(s, c->blocks);
         wl_gc.free_in_spans += (size_t)c->blocks * c->size;
@@ -149,7 +149,7 @@ static void *alloc_large(size_t size, unsigned kind, int off_page) {
     size_t bytes = (size_t)slices << WL_SLICE_SHIFT;
     unsigned char *p = wl_ptr_of(wl_span_start(s));
     /* A scanned object is scanned whole, so its tail must hold no stale pointer either. */
-    if (!s->zeroed) __builtin_memset(p, 0, kind == WL_GC_ATOMIC ? size : bytes);
+    if (!s->zeroed) wl_platform_zero(p, kind == WL_GC_ATOMIC ? size : bytes);
     s->zeroed = 0;
     wl_gc.allocated_since += bytes;
     wl_gc.total_allocated += bytes;
@@ -216,7 +216,7 @@ void wl_gc_free_object(struct span *s, unsigned index) {
         return;
     }
     size_t block = wl_classes[s->size_class].size;
-    __builtin_memset(wl_ptr_of(wl_span_start(s) + (wl_off)index * block), 0, block);
+    wl_platform_zero(wl_ptr_of(wl_span_start(s) + (wl_off)index * block), block);
     s->gc.free[index >> 6] |= (uint64_t)1 << (index & 63);
     wl_gc.freed_since += block;
     /* A serving span's free blocks were counted as allocated when it began to serve. */
@@ -232,7 +232,7 @@ static void zero_runs(const struct span *s, size_t size, unsigned w, uint64_t de
         unsigned first = (unsigned)__builtin_ctzll(dead);
         uint64_t rest = dead >> first;
         unsigned run = ~rest ? (unsigned)__builtin_ctzll(~rest) : 64 - first;
-        __builtin_memset(wl_ptr_of(wl_span_start(s) + (wl_off)(w * 64 + first) * size), 0, run * size);
+        wl_platform_zero(wl_ptr_of(wl_span_start(s) + (wl_off)(w * 64 + first) * size), run * size);
         dead &= ~(run == 64 ? ~(uint64_t)0 : (((uint64_t)1 << run) - 1) << first);
     }
 }

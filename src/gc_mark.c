@@ -108,12 +108,11 @@ static inline int test_and_set_mark(struct span *s, unsigned index) {
     return 1;
 }
 
-/* Marks what `word` points into and queues its contents: the step every scanned word takes. */
-static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
-    wl_off start;
-    unsigned index;
-    struct span *s = find_object(m, word, &start, &index);
-    if (!s || ((wl_off)(word - wl_memory_base) != start && !m->all_interior) || !test_and_set_mark(s, index)) return;
+/* Marks the object `word` was found to point into (found by find_object) and queues its
+ * contents. */
+static inline __attribute__((always_inline)) void mark_found(struct marker *m, uintptr_t word, struct span *s,
+                                                             wl_off start, unsigned index) {
+    if (((wl_off)(word - wl_memory_base) != start && !m->all_interior) || !test_and_set_mark(s, index)) return;
     struct mark_entry e = contents(s, (uintptr_t)wl_ptr_of(start), wl_gc_object_size(s));
     if (!e.bytes) return;
     if (m->depth == m->capacity) {
@@ -123,6 +122,14 @@ static inline __attribute__((always_inline)) void consider(struct marker *m, uin
         m->capacity = capacity;
     }
     m->stack[m->depth++] = e;
+}
+
+/* Marks what `word` points into and queues its contents: the step every scanned word takes. */
+static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
+    wl_off start;
+    unsigned index;
+    struct span *s = find_object(m, word, &start, &index);
+    if (s) mark_found(m, word, s, start, index);
 }
 
 /* Remembers that a root word points at slice `slice`, where no object lives. */
@@ -147,20 +154,30 @@ int wl_gc_blacklisted(uint32_t first, uint32_t count) {
     return 0;
 }
 
-/* Marks what one word outside the mark loop points into (roots, extended layouts), and
- * black-lists its slice when it is a root word that hits no object. */
-static void mark_candidate(uintptr_t word) {
-    struct marker m = marker_load();
-    wl_off start;
-    unsigned index;
-    if (wl_gc.scanning_roots && !find_object(&m, word, &start, &index)) blacklist((wl_off)(word - wl_memory_base));
-    consider(&m, word);
-    depth = m.depth;
+static inline int in_heap(wl_off off) {
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
+    return wl_slice_of(off) - wl_heap.first_slice < wl_heap.end_slice - wl_heap.first_slice;
 }
 
+/* Marks what the words of a root range point into, at once, and black-lists the slices of
+ * heap memory those that hit no object point at. */
 WL_SCANS_ANYTHING void wl_gc_mark_range(uintptr_t low, uintptr_t high) {
     uintptr_t at = (low + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
-    for (; at + sizeof(uintptr_t) <= high; at += sizeof(uintptr_t)) mark_candidate(*(const uintptr_t *)at);
+    struct marker m = marker_load();
+    int roots = wl_gc.scanning_roots;
+    for (; at + sizeof(uintptr_t) <= high; at += sizeof(uintptr_t)) {
+        uintptr_t word = *(const uintptr_t *)at;
+        wl_off start;
+        unsigned index;
+        struct span *s = find_object(&m, word, &start, &index);
+        if (s) {
+            mark_found(&m, word, s, start, index);
+        } else if (roots && in_heap((wl_off)(word - wl_memory_base))) {
+            depth = m.depth;
+            blacklist((wl_off)(word - wl_memory_base));
+        }
+    }
+    depth = m.depth;
 }
 
 void wl_gc_push_range(uintptr_t low, uintptr_t high) {
@@ -171,8 +188,10 @@ void wl_gc_push_range(uintptr_t low, uintptr_t high) {
 
 void wl_gc_mark_words(uintptr_t base, size_t bytes, const uintptr_t *bitmap, size_t words) {
     const uintptr_t *at = (const uintptr_t *)base;
+    struct marker m = marker_load();
     for (size_t i = 0; i < words && (i + 1) * sizeof(uintptr_t) <= bytes; i++)
-        if ((bitmap[i / WL_WORD_BITS] >> (i % WL_WORD_BITS)) & 1) mark_candidate(at[i]);
+        if ((bitmap[i / WL_WORD_BITS] >> (i % WL_WORD_BITS)) & 1) consider(&m, at[i]);
+    depth = m.depth;
 }
 
 /* The mark loop: every entry is scanned here, its words tested inline, except extended
