@@ -154,9 +154,11 @@ int wl_gc_blacklisted(uint32_t first, uint32_t count) {
     return 0;
 }
 
+/* Whether `off` lies where the heap is or may grow: a root word pointing past the heap's end
+ * is black-listed too, or the heap would later grow under it. */
 static inline int in_heap(wl_off off) {
     if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
-    return wl_slice_of(off) - wl_heap.first_slice < wl_heap.end_slice - wl_heap.first_slice;
+    return wl_slice_of(off) >= wl_heap.first_slice;
 }
 
 /* Marks what the words of a root range point into, at once, and black-lists the slices of

@@ -431,6 +431,39 @@ TEST(static_data_and_the_stack_are_roots) {
     CHECK(dead(0) && dead(1));
 }
 
+/* Words of static data that look like pointers into memory the heap has not reached yet: a
+ * run of consecutive slices, then slices far apart. */
+#define DECOYS 32
+static volatile uintptr_t decoys[DECOYS];
+
+static NOINLINE int chain_of_nodes(size_t bytes) {
+    for (size_t made = 0; made < bytes; made += sizeof(struct node)) {
+        struct node *n = GC_malloc(sizeof *n);
+        if (!n) return 0;
+        n->next = root[0];
+        root[0] = n;
+    }
+    return 1;
+}
+
+TEST(scanned_objects_avoid_slices_that_root_words_point_at) {
+    clean_slate();
+    char *here = GC_malloc(16);
+    if (!CHECK(here != NULL)) return;
+    for (uintptr_t i = 0; i < DECOYS; i++)
+        decoys[i] = (uintptr_t)here + (i < 16 ? (1u << 20) + i * 4096 : (2u << 20) + (i - 16) * (256u << 10)) + 40;
+    here = NULL;
+    GC_gcollect();
+    CHECK(chain_of_nodes(12u << 20));
+    struct walloc_stats s = heap_now();
+    CHECK(s.gc_bytes >= (12u << 20));
+    unsigned hit = 0;
+    for (int i = 0; i < DECOYS; i++) hit += GC_base((void *)decoys[i]) != NULL;
+    CHECK(hit == 0);
+    for (int i = 0; i < DECOYS; i++) decoys[i] = 0;
+    clean_slate();
+}
+
 static void *pushed_area[4];
 static unsigned long pushes;
 static void push_my_roots(void) {
@@ -661,6 +694,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(atomic_objects_full_of_pointers_retain_nothing),
     TEST_ENTRY(malloc_memory_is_a_root_only_when_registered),
     TEST_ENTRY(static_data_and_the_stack_are_roots),
+    TEST_ENTRY(scanned_objects_avoid_slices_that_root_words_point_at),
     TEST_ENTRY(embedder_pushes_its_own_roots_with_automatic_scans_off),
     TEST_ENTRY(uncollectable_objects_live_and_retain),
     TEST_ENTRY(ignore_off_page_objects_need_a_pointer_into_their_first_page),
