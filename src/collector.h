@@ -68,6 +68,9 @@ enum wl_gc_kind {
 
 typedef uintptr_t wl_descr;
 
+/* Slices per bit of the black list's summary: 64 bytes of the list. */
+#define WL_BLACKLIST_CHUNK 512u
+
 /* One list of spans with free blocks per kind and class, and the span serving allocation. */
 struct wl_gc_class {
     struct span *current;
@@ -86,6 +89,9 @@ struct wl_gc_state {
     int scanning_roots;           /* root words that hit no object black-list their slice */
     uint8_t *blacklist;           /* a bit per slice below blacklist_slices (malloc memory) */
     uint32_t blacklist_slices;
+    /* a bit per WL_BLACKLIST_CHUNK slices that has any bit set, so that clearing the list
+     * touches only those: root words reach up to 4 GiB, a 128 KiB bitmap to clear whole */
+    uint64_t blacklist_dirty[WL_MAX_SLICES / WL_BLACKLIST_CHUNK / 64];
     int java_finalization, finalize_on_demand, all_interior;
     unsigned long free_space_divisor;
     size_t max_heap;              /* 0: no cap of its own */
@@ -94,6 +100,7 @@ struct wl_gc_state {
     size_t freed_since;           /* bytes GC_free gave back since then */
     size_t total_allocated;
     size_t reclaimed_last, reclaimed_before;
+    size_t heap_after;            /* bytes of GC spans after the last collection */
     size_t allocated_before;
     size_t free_in_spans;         /* free block bytes in small GC spans */
     uint32_t low_slice, high_slice; /* every GC span lies in [low_slice, high_slice) */
@@ -189,6 +196,8 @@ extern size_t wl_gc_mark_stack_limit;
 
 /* Whether any slice of [first, first + count) is black-listed. */
 int wl_gc_blacklisted(uint32_t first, uint32_t count);
+/* Empties the black list, before the roots are scanned again. */
+void wl_gc_blacklist_clear(void);
 
 /* gc_roots.c */
 /* Rebuilds the black list from the static data alone (start-up). */

@@ -146,6 +146,18 @@ static WL_COLD void blacklist(wl_off off) {
         wl_gc.blacklist_slices = slices;
     }
     wl_gc.blacklist[slice / 8] |= (uint8_t)(1u << (slice % 8));
+    uint32_t chunk = slice / WL_BLACKLIST_CHUNK;
+    wl_gc.blacklist_dirty[chunk / 64] |= (uint64_t)1 << (chunk % 64);
+}
+
+void wl_gc_blacklist_clear(void) {
+    for (unsigned w = 0; w < sizeof wl_gc.blacklist_dirty / sizeof wl_gc.blacklist_dirty[0]; w++) {
+        for (uint64_t bits = wl_gc.blacklist_dirty[w]; bits; bits &= bits - 1) {
+            uint32_t chunk = w * 64 + (unsigned)__builtin_ctzll(bits);
+            __builtin_memset(wl_gc.blacklist + chunk * (WL_BLACKLIST_CHUNK / 8), 0, WL_BLACKLIST_CHUNK / 8);
+        }
+        wl_gc.blacklist_dirty[w] = 0;
+    }
 }
 
 int wl_gc_blacklisted(uint32_t first, uint32_t count) {

@@ -90,7 +90,7 @@ void wl_gc_blacklist_static_data(void) {
 }
 
 void wl_gc_mark_roots(void) {
-    if (wl_gc.blacklist) __builtin_memset(wl_gc.blacklist, 0, wl_gc.blacklist_slices / 8);
+    wl_gc_blacklist_clear();
     wl_gc.scanning_roots = 1;
     if (!wl_gc.no_data_scan) scan_static_data();
     for (size_t i = 0; i < wl_gc.root_count; i++) wl_gc_mark_range(wl_gc.roots[i].low, wl_gc.roots[i].high);
