@@ -8,8 +8,9 @@
  * 16 bytes), in a span of one class and one kind; the span's descriptor holds a bit per block
  * for "not allocated" and one for "marked" (256 blocks at most, so both fit where a small span
  * keeps its free bitmap). A larger request is a span of its own, its mark in the descriptor
- * too. Nothing the collector needs is stored inside an object, except the type descriptor of a
- * typed object, in its last word, where bdwgc keeps it too.
+ * too. Nothing the collector needs is stored inside an object: a typed object's descriptor is
+ * its span's, as typed spans serve one descriptor each (bdwgc adds a word to every typed
+ * object for it, which for a 16-byte node costs a larger size class).
  *
  * Kinds decide what marking does with an object:
  *   NORMAL     scanned conservatively: every aligned word that points into an allocated object
@@ -118,6 +119,8 @@ extern struct wl_gc_state wl_gc;
 /* gc_alloc.c */
 /* Allocation out of line: the first object of a span, large objects, collections. */
 void *wl_gc_alloc(size_t size, unsigned kind, int off_page);
+/* A typed object: its span serves descriptor `d` alone. */
+void *wl_gc_alloc_typed(size_t size, wl_descr d, int off_page);
 
 static inline unsigned wl_gc_class_of(size_t size) {
     unsigned cls = wl_class_of(size);

@@ -28,14 +28,15 @@ static int within_cap(uint32_t slices) {
     return !wl_gc.max_heap || wl_heap.gc_bytes + ((size_t)slices << WL_SLICE_SHIFT) <= wl_gc.max_heap;
 }
 
-static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls) {
+static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls, wl_descr d) {
     if (!within_cap(slices)) return NULL;
     struct span *s = wl_span_alloc(slices, 1, SPAN_GC);
     if (!s) return NULL;
     s->size_class = (uint8_t)cls;
     s->gc_kind = (uint8_t)kind;
     s->group = 0;
-    s->next = s->prev = NULL;
+    s->next = NULL;
+    s->gc_descr = d;
     if (s->first < wl_gc.low_slice || !wl_gc.high_slice) wl_gc.low_slice = s->first;
     if (s->first + s->count > wl_gc.high_slice) wl_gc.high_slice = s->first + s->count;
     wl_heap.gc_bytes += (size_t)slices << WL_SLICE_SHIFT;
@@ -72,11 +73,11 @@ static int scanned(unsigned kind) {
  * and an object placed where a constant of the static data points would be retained, with
  * all it reaches, for the rest of the run. When memory runs out first, the last span taken
  * serves anyway. */
-static struct span *new_small_span(unsigned kind, unsigned cls) {
+static struct span *new_small_span(unsigned kind, unsigned cls, wl_descr d) {
     const struct size_class *c = &wl_classes[cls];
     struct span *last = NULL;
     for (;;) {
-        struct span *s = take_span(c->slices, kind, cls);
+        struct span *s = take_span(c->slices, kind, cls, d);
         if (!s) break;
         if (!s->zeroed) wl_platform_zero(wl_ptr_of(wl_span_start(s)), (size_t)c->blocks * c->size);
         s->zeroed = 0;
@@ -96,16 +97,40 @@ static struct span *new_small_span(unsigned kind, unsigned cls) {
     return last;
 }
 
-static struct span *serving_span(unsigned kind, unsigned cls) {
-    struct wl_gc_class *k = &wl_gc.classes[kind][cls];
-    struct span *s = k->available;
-    if (s) {
-        k->available = s->next;
+/* Spans of a typed class's list looked at for one of the wanted descriptor: programs use a
+ * few types per size class, and a long list of other types' spans is not worth walking. */
+#define WL_GC_TYPED_SEARCH 8
+
+/* A span with free blocks from the list of `k`, of descriptor `d` (0 but for typed spans). */
+static struct span *unlist_available(struct wl_gc_class *k, wl_descr d) {
+    struct span **link = &k->available;
+    for (int looked = 0; *link && looked < WL_GC_TYPED_SEARCH; link = &(*link)->next, looked++) {
+        struct span *s = *link;
+        if (s->gc_descr != d) continue;
+        *link = s->next;
         s->group = 0;
         s->next = NULL;
-    } else if (!(s = new_small_span(kind, cls))) {
-        return NULL;
+        return s;
     }
+    return NULL;
+}
+
+/* The serving span of `k` stops serving (a typed class switches descriptors): its free blocks,
+ * counted as allocated when it began to serve, are given back to the counts. */
+static void retire_current(struct wl_gc_class *k, unsigned cls) {
+    struct span *s = k->current;
+    size_t unused = (size_t)free_blocks(s) * wl_classes[cls].size;
+    wl_gc.free_in_spans += unused;
+    wl_gc.total_allocated -= unused;
+    wl_gc.allocated_since -= unused < wl_gc.allocated_since ? unused : wl_gc.allocated_since;
+    k->current = NULL;
+    if (unused) list_available(s);
+}
+
+static struct span *serving_span(unsigned kind, unsigned cls, wl_descr d) {
+    struct wl_gc_class *k = &wl_gc.classes[kind][cls];
+    struct span *s = unlist_available(k, d);
+    if (!s && !(s = new_small_span(kind, cls, d))) return NULL;
     k->current = s;
     size_t bytes = (size_t)free_blocks(s) * wl_classes[cls].size;
     wl_gc.free_in_spans -= bytes;
@@ -114,11 +139,13 @@ static struct span *serving_span(unsigned kind, unsigned cls) {
     return s;
 }
 
-static void *alloc_small(size_t size, unsigned kind) {
+static void *alloc_small(size_t size, unsigned kind, wl_descr d) {
     unsigned cls = wl_gc_class_of(size);
-    void *p = wl_gc_take_block(wl_gc.classes[kind][cls].current, cls);
+    struct wl_gc_class *k = &wl_gc.classes[kind][cls];
+    if (k->current && k->current->gc_descr != d) retire_current(k, cls);
+    void *p = wl_gc_take_block(k->current, cls);
     while (!p) {
-        struct span *s = serving_span(kind, cls);
+        struct span *s = serving_span(kind, cls, d);
         if (!s) return NULL;
         p = wl_gc_take_block(s, cls);
     }
@@ -130,10 +157,10 @@ static void *alloc_small(size_t size, unsigned kind) {
  * Tries are few, as each holds a whole large run. */
 #define WL_GC_PLACEMENT_TRIES 8
 
-static struct span *large_span(uint32_t slices, unsigned kind) {
+static struct span *large_span(uint32_t slices, unsigned kind, wl_descr d) {
     struct span *held[WL_GC_PLACEMENT_TRIES], *s;
     int count = 0;
-    while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS)) && scanned(kind) && count < WL_GC_PLACEMENT_TRIES &&
+    while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS, d)) && scanned(kind) && count < WL_GC_PLACEMENT_TRIES &&
            wl_gc_blacklisted(s->first, s->count))
         held[count++] = s;
     if (!s && count) s = held[--count];
@@ -141,9 +168,9 @@ static struct span *large_span(uint32_t slices, unsigned kind) {
     return s;
 }
 
-static void *alloc_large(size_t size, unsigned kind, int off_page) {
+static void *alloc_large(size_t size, unsigned kind, int off_page, wl_descr d) {
     uint32_t slices = (uint32_t)((size + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT);
-    struct span *s = large_span(slices, kind | (off_page ? WL_GC_OFF_PAGE : 0));
+    struct span *s = large_span(slices, kind | (off_page ? WL_GC_OFF_PAGE : 0), d);
     if (!s) return NULL;
     set_all_free(s, 0);
     size_t bytes = (size_t)slices << WL_SLICE_SHIFT;
@@ -157,28 +184,34 @@ static void *alloc_large(size_t size, unsigned kind, int off_page) {
 }
 
 /* One attempt, with no collection: NULL when memory (or the cap) runs out. */
-static void *try_alloc(size_t size, unsigned kind, int off_page) {
-    if (size <= WL_GC_SMALL_MAX) return alloc_small(size ? size : 1, kind);
-    return alloc_large(size, kind, off_page);
+static void *try_alloc(size_t size, unsigned kind, int off_page, wl_descr d) {
+    if (size <= WL_GC_SMALL_MAX) return alloc_small(size ? size : 1, kind, d);
+    return alloc_large(size, kind, off_page, d);
 }
 
-void *wl_gc_alloc(size_t size, unsigned kind, int off_page) {
+static void *alloc_collecting(size_t size, unsigned kind, int off_page, wl_descr d) {
     if (size > WL_MAX_REQUEST) {
         wl_platform_set_errno(WL_ENOMEM);
         return NULL;
     }
     if (!wl_gc.ready) wl_gc_setup();
     if (wl_gc_should_collect()) wl_gc_collect();
-    void *p = try_alloc(size, kind, off_page);
+    void *p = try_alloc(size, kind, off_page, d);
     if (!p && !wl_gc.disabled && !wl_gc.collecting) {
         wl_gc_collect();
-        p = try_alloc(size, kind, off_page);
+        p = try_alloc(size, kind, off_page, d);
     }
     if (!p) {
         wl_gc_warn("walloc GC: out of memory for an object of %lu bytes\n", size);
         wl_platform_set_errno(WL_ENOMEM);
     }
     return p;
+}
+
+void *wl_gc_alloc(size_t size, unsigned kind, int off_page) { return alloc_collecting(size, kind, off_page, 0); }
+
+void *wl_gc_alloc_typed(size_t size, wl_descr d, int off_page) {
+    return alloc_collecting(size, WL_GC_TYPED, off_page, d);
 }
 
 unsigned wl_gc_object_count(const struct span *s) {

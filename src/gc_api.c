@@ -103,13 +103,11 @@ void *GC_malloc_kind(size_t size, int k) {
     return k == GC_I_PTRFREE ? wl_gc_alloc_inline(size, WL_GC_ATOMIC) : wl_gc_alloc_inline(size, WL_GC_NORMAL);
 }
 
-/* The live object `p` starts, with its span and block; NULL when `p` is no object's start.
- * What the object keeps for itself (a typed object's descriptor) is not in *usable. */
+/* The live object `p` starts, with its span and block; NULL when `p` is no object's start. */
 static struct span *object_of(const void *p, size_t *usable, unsigned *index) {
     wl_off off = wl_off_of(p);
     struct span *s = wl_gc_span_of(off);
     if (!s || wl_gc_object_at(s, off, usable, index) != off) return NULL;
-    if ((s->gc_kind & WL_GC_KIND_MASK) == WL_GC_TYPED) *usable -= sizeof(wl_descr);
     return s;
 }
 

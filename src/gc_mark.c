@@ -51,14 +51,13 @@ static void push(uintptr_t base, size_t bytes, wl_descr descr) {
 }
 
 /* The entry that scans the marked object at `base` (of span `s`, `size` bytes); bytes is 0
- * for an object that holds no pointers. A typed object's descriptor sits in its last word. */
+ * for an object that holds no pointers. A typed object's descriptor is its span's. */
 static inline __attribute__((always_inline)) struct mark_entry contents(const struct span *s, uintptr_t base,
                                                                         size_t size) {
     unsigned kind = s->gc_kind & WL_GC_KIND_MASK;
     if (kind == WL_GC_ATOMIC || kind == WL_GC_ATOMIC_UNCOLLECTABLE) return (struct mark_entry){ base, 0, 0 };
     if (kind != WL_GC_TYPED) return (struct mark_entry){ base, size, WL_DS_LENGTH | (wl_descr)size };
-    wl_descr d = *(const wl_descr *)(base + size - sizeof d);
-    return (struct mark_entry){ base, size - sizeof d, d };
+    return (struct mark_entry){ base, size, s->gc_descr };
 }
 
 /* What a scanning loop keeps in locals: the top of the mark stack and the settings every

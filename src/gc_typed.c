@@ -105,15 +105,7 @@ void wl_gc_scan_typed(uintptr_t base, size_t bytes, wl_descr d) {
     }
 }
 
-/* A typed object keeps its descriptor in the last word of its block. */
-static void *typed_alloc(size_t size, GC_descr d, int off_page) {
-    if (size > WL_MAX_REQUEST - sizeof d) return wl_gc_alloc(SIZE_MAX, WL_GC_TYPED, off_page);
-    unsigned char *p = wl_gc_alloc(size + sizeof d, WL_GC_TYPED, off_page);
-    if (!p) return NULL;
-    size_t block = GC_size(p) + sizeof d;
-    __builtin_memcpy(p + block - sizeof d, &d, sizeof d);
-    return p;
-}
+static void *typed_alloc(size_t size, GC_descr d, int off_page) { return wl_gc_alloc_typed(size, d, off_page); }
 
 void *GC_malloc_explicitly_typed(size_t size, GC_descr d) { return typed_alloc(size, d, 0); }
 
@@ -121,7 +113,7 @@ void *GC_malloc_explicitly_typed_ignore_off_page(size_t size, GC_descr d) { retu
 
 void *GC_calloc_explicitly_typed(size_t n, size_t size, GC_descr d) {
     size_t total;
-    if (__builtin_mul_overflow(n, size, &total)) return wl_gc_alloc(SIZE_MAX, WL_GC_TYPED, 0);
+    if (__builtin_mul_overflow(n, size, &total)) return wl_gc_alloc(SIZE_MAX, WL_GC_NORMAL, 0);
     if (size % sizeof(GC_word) || (d & WL_DS_TAGS) == WL_DS_LENGTH) {
         if ((d & WL_DS_TAGS) == WL_DS_LENGTH && (d & ~(wl_descr)WL_DS_TAGS) == 0) return GC_malloc_atomic(total);
         if (size % sizeof(GC_word)) return GC_malloc(total);

@@ -137,7 +137,10 @@ struct span {
                                 GC: whether it is in its class's list of spans with room */
     struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool;
                                 TIER: the tier's next (younger) chunk; GC: its class's list */
-    struct span *prev;
+    union {
+        struct span *prev;
+        uintptr_t gc_descr;  /* GC, typed: the type descriptor of all its objects (gc_typed.h) */
+    };
     union {
         uint64_t free_bits[WL_BITMAP_WORDS]; /* SMALL: bit i set = block i is free */
         struct {
