@@ -195,7 +195,10 @@ static void *alloc_collecting(size_t size, unsigned kind, int off_page, wl_descr
         return NULL;
     }
     if (!wl_gc.ready) wl_gc_setup();
-    if (wl_gc_should_collect()) wl_gc_collect();
+    if (wl_gc_should_collect()) {
+        wl_gc_collect();
+        wl_gc_reserve();
+    }
     void *p = try_alloc(size, kind, off_page, d);
     if (!p && !wl_gc.disabled && !wl_gc.collecting) {
         wl_gc_collect();
