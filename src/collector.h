@@ -224,7 +224,6 @@ void wl_gc_scan_typed(uintptr_t base, size_t bytes, wl_descr d);
 /* gc_api.c */
 void wl_gc_setup(void);
 int wl_gc_should_collect(void);
-void wl_gc_reserve(void);
 void wl_gc_collect(void);
 void wl_gc_warn(const char *message, uintptr_t value);
 

@@ -40,16 +40,6 @@ int wl_gc_should_collect(void) {
     return wl_gc.allocated_since >= trigger();
 }
 
-/* After a collection that allocation caused, memory grows at once by what allocating until the
- * next collection will take beyond the free pool: one memory.grow instead of one per 64 KiB
- * page as spans are taken. Each grow costs V8 a new ArrayBuffer and, soon, a collection of its
- * own: list churn spent 18 % of its time growing 64 KiB at a time. Memory ends no larger, as
- * the program is allocating that much before the next collection anyway. */
-void wl_gc_reserve(void) {
-    size_t room = wl_heap.free_span_bytes + wl_gc.free_in_spans, wanted = trigger();
-    if (room < wanted && (!wl_gc.max_heap || wl_heap.gc_bytes + wanted <= wl_gc.max_heap))
-        GC_expand_hp(wanted - room);
-}
 
 static void event(GC_EventType e) {
     if (wl_gc.on_event) wl_gc.on_event(e);

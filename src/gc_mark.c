@@ -60,18 +60,24 @@ static inline __attribute__((always_inline)) struct mark_entry contents(const st
     return (struct mark_entry){ base, size, s->gc_descr };
 }
 
-/* What a scanning loop keeps in locals: the top of the mark stack and the settings every
- * word is tested against. Only cold calls leave the loop, and they see `depth` put back. */
+/* What a scanning loop keeps in locals: the top of the mark stack, the settings every word is
+ * tested against, and the small span the last word hit, whose blocks the next word most often
+ * hits too (lists and trees are allocated in order), with its geometry: a hit there skips the
+ * page map and the span's class. Only cold calls leave the loop, and they see `depth` put
+ * back. */
 struct marker {
     struct mark_entry *stack;
     size_t depth, capacity;
     uint32_t low_slice, slices;
     int all_interior;
+    struct span *last;
+    wl_off last_base;
+    uint32_t last_bytes, last_size, last_reciprocal;
 };
 
 static inline __attribute__((always_inline)) struct marker marker_load(void) {
     return (struct marker){ stack, depth, capacity, wl_gc.low_slice, wl_gc.high_slice - wl_gc.low_slice,
-                            wl_gc.all_interior };
+                            wl_gc.all_interior, NULL, 0, 0, 0, 0 };
 }
 
 /* The object of a GC span that `word` points into: its span, or NULL when the word points
@@ -79,26 +85,32 @@ static inline __attribute__((always_inline)) struct marker marker_load(void) {
  * heap skips that test: a free block is all zeroes (gc_alloc.c keeps it so), so marking one
  * retains nothing and costs less than the load of its free bit would on every word. *start
  * and *index name the object. */
-static inline __attribute__((always_inline)) struct span *find_object(const struct marker *m, uintptr_t word,
+static inline __attribute__((always_inline)) struct span *find_object(struct marker *m, uintptr_t word,
                                                                       int allocated_only, wl_off *start,
                                                                       unsigned *index) {
     wl_off off = (wl_off)(word - wl_memory_base);
-    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return NULL;
-    uint32_t slice = wl_slice_of(off);
-    if (slice - m->low_slice >= m->slices) return NULL;
-    struct span *s = wl_heap.map[slice];
-    if (!s || s->kind != SPAN_GC) return NULL;
-    wl_off base = wl_span_start(s);
-    if (s->size_class == WL_GC_LARGE_CLASS) {
-        if ((s->gc_kind & WL_GC_OFF_PAGE) && off - base >= WL_SLICE_SIZE) return NULL;
-        *start = base;
-        *index = 0;
-        return s;
+    struct span *s = m->last;
+    if ((wl_off)(off - m->last_base) >= m->last_bytes) {
+        if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return NULL;
+        uint32_t slice = wl_slice_of(off);
+        if (slice - m->low_slice >= m->slices) return NULL;
+        s = wl_heap.map[slice];
+        if (!s || s->kind != SPAN_GC) return NULL;
+        wl_off base = wl_span_start(s);
+        if (s->size_class == WL_GC_LARGE_CLASS) {
+            if ((s->gc_kind & WL_GC_OFF_PAGE) && off - base >= WL_SLICE_SIZE) return NULL;
+            *start = base;
+            *index = 0;
+            return s;
+        }
+        const struct size_class *c = &wl_classes[s->size_class];
+        if (off - base >= (wl_off)c->blocks * c->size) return NULL;
+        *m = (struct marker){ m->stack, m->depth, m->capacity, m->low_slice, m->slices, m->all_interior,
+                              s, base, (uint32_t)c->blocks * c->size, c->size, c->reciprocal };
     }
-    const struct size_class *c = &wl_classes[s->size_class];
-    uint32_t i = (uint32_t)(((uint64_t)(uint32_t)(off - base) * c->reciprocal) >> 32);
-    if (i >= c->blocks || (allocated_only && ((s->gc.free[i >> 6] >> (i & 63)) & 1))) return NULL;
-    *start = base + (wl_off)i * c->size;
+    uint32_t i = (uint32_t)(((uint64_t)(uint32_t)(off - m->last_base) * m->last_reciprocal) >> 32);
+    if (allocated_only && ((s->gc.free[i >> 6] >> (i & 63)) & 1)) return NULL;
+    *start = m->last_base + (wl_off)i * m->last_size;
     *index = i;
     return s;
 }
