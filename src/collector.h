@@ -102,6 +102,7 @@ struct wl_gc_state {
     size_t total_allocated;
     size_t reclaimed_last, reclaimed_before;
     size_t heap_after;            /* bytes of GC spans after the last collection */
+    size_t trigger;               /* allocated_since that starts the next one (gc_api.c) */
     size_t allocated_before;
     size_t free_in_spans;         /* free block bytes in small GC spans */
     uint32_t low_slice, high_slice; /* every GC span lies in [low_slice, high_slice) */
@@ -115,6 +116,13 @@ struct wl_gc_state {
 };
 
 extern struct wl_gc_state wl_gc;
+
+/* gc_api.c: whether allocation is due to start a collection, and the stack zeroing the entry
+ * points do before one (gc_api.c says why). */
+static inline int wl_gc_should_collect(void) {
+    return !wl_gc.disabled && !wl_gc.collecting && wl_gc.allocated_since >= wl_gc.trigger;
+}
+size_t wl_gc_clear_stack(size_t value);
 
 /* gc_alloc.c */
 /* Allocation out of line: the first object of a span, large objects, collections. */
@@ -151,6 +159,8 @@ static inline __attribute__((always_inline)) void *wl_gc_alloc_inline(size_t siz
         void *p = wl_gc_take_block(wl_gc.classes[kind][cls].current, cls);
         if (p) return p;
     }
+    /* A collection may follow: the stack below is zeroed first (gc_api.c says why). */
+    if (wl_gc_should_collect()) size = wl_gc_clear_stack(size);
     return wl_gc_alloc(size, kind, 0);
 }
 
@@ -223,7 +233,6 @@ void wl_gc_scan_typed(uintptr_t base, size_t bytes, wl_descr d);
 
 /* gc_api.c */
 void wl_gc_setup(void);
-int wl_gc_should_collect(void);
 void wl_gc_collect(void);
 void wl_gc_warn(const char *message, uintptr_t value);
 

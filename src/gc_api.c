@@ -12,12 +12,14 @@
 #define WL_GC_MIN_TRIGGER ((size_t)256 << 10)
 
 static void default_warn(char *message, GC_word value);
+static void set_trigger(void);
 
 void wl_gc_setup(void) {
     if (wl_gc.ready) return;
     if (!wl_heap.ready) wl_heap_init();
     wl_gc.ready = 1;
     wl_gc.free_space_divisor = 3;
+    set_trigger();
     wl_gc.all_interior = 1;
     if (!wl_gc.warn) wl_gc.warn = default_warn;
     wl_gc_blacklist_static_data();
@@ -30,14 +32,9 @@ void GC_init(void) { wl_gc_setup(); }
  * the divisor) took GCBench from 63 collections to 44 and 1.35 times less time, but the heap
  * of the false-retention run to 1.13 times bdwgc's; twice as much matched bdwgc's 31
  * collections and took list churn to 93 % of bdwgc's memory. Memory is the promise. */
-static size_t trigger(void) {
+static void set_trigger(void) {
     size_t bytes = wl_gc.heap_after / wl_gc.free_space_divisor * 2;
-    return bytes > WL_GC_MIN_TRIGGER ? bytes : WL_GC_MIN_TRIGGER;
-}
-
-int wl_gc_should_collect(void) {
-    if (wl_gc.disabled || wl_gc.collecting) return 0;
-    return wl_gc.allocated_since >= trigger();
+    wl_gc.trigger = bytes > WL_GC_MIN_TRIGGER ? bytes : WL_GC_MIN_TRIGGER;
 }
 
 
@@ -46,17 +43,22 @@ static void event(GC_EventType e) {
 }
 
 /* The frames a collection is about to push are laid where earlier calls (a finalizer, the
- * last allocation) left their values; the slots those frames never write would otherwise be
- * scanned with stale pointers in them and retain garbage. Zeroing the stack just below the
- * caller first makes them hold nothing. */
+ * last allocation, any function of the program) left their values, and binaryen's
+ * --spill-pointers gives each function slots it writes only at some of its calls: scanned
+ * unwritten, they would retain whatever those values point to. So the entry points zero the
+ * stack below their caller's frame before the collector's frames are there. This function
+ * calls nothing (memory.fill is an instruction here), so the pass gives it no slots of its own
+ * right below the caller, and returns its argument, so that a caller passing a value through
+ * it keeps nothing across the call either. */
 #define WL_GC_STACK_CLEAR 4096u
 
 /* Without AddressSanitizer's redzones around the array, which it would leave unwritten. The
  * empty asm tells the compiler the zeroes are used, so it keeps them. */
-static __attribute__((noinline, no_sanitize("address"))) void clear_stack_below(void) {
+__attribute__((noinline, no_sanitize("address"))) WL_BULK_MEMORY size_t wl_gc_clear_stack(size_t value) {
     unsigned char area[WL_GC_STACK_CLEAR];
-    wl_platform_zero(area, sizeof area);
+    __builtin_memset(area, 0, sizeof area);
     __asm__ volatile("" : : "r"(area) : "memory");
+    return value;
 }
 
 static __attribute__((noinline)) void collect(void);
@@ -64,7 +66,7 @@ static __attribute__((noinline)) void collect(void);
 void wl_gc_collect(void) {
     if (!wl_gc.ready) wl_gc_setup();
     if (wl_gc.collecting || wl_gc.disabled) return;
-    clear_stack_below();
+    wl_gc_clear_stack(0);
     collect();
 }
 
@@ -84,6 +86,7 @@ static void collect(void) {
     wl_gc.reclaimed_before += wl_gc.reclaimed_last;
     wl_gc.reclaimed_last = freed;
     wl_gc.heap_after = wl_heap.gc_bytes;
+    set_trigger();
     wl_gc.allocated_before += wl_gc.allocated_since;
     wl_gc.allocated_since = 0;
     wl_gc.freed_since = 0;
@@ -95,8 +98,11 @@ static void collect(void) {
     else if (wl_gc.finalizer_notifier) wl_gc.finalizer_notifier();
 }
 
-void GC_gcollect(void) { wl_gc_collect(); }
-void GC_gcollect_and_unmap(void) { wl_gc_collect(); }
+void GC_gcollect(void) {
+    wl_gc_clear_stack(0);
+    wl_gc_collect();
+}
+void GC_gcollect_and_unmap(void) { GC_gcollect(); }
 
 void *GC_malloc(size_t size) { return wl_gc_alloc_inline(size, WL_GC_NORMAL); }
 void *GC_malloc_atomic(size_t size) { return wl_gc_alloc_inline(size, WL_GC_ATOMIC); }
@@ -242,7 +248,11 @@ void GC_enable(void) {
 void GC_disable(void) { wl_gc.disabled++; }
 int GC_is_disabled(void) { return wl_gc.disabled != 0; }
 
-void GC_set_free_space_divisor(GC_word value) { wl_gc.free_space_divisor = value ? value : 1; }
+void GC_set_free_space_divisor(GC_word value) {
+    wl_gc_setup();
+    wl_gc.free_space_divisor = value ? value : 1;
+    set_trigger();
+}
 GC_word GC_get_free_space_divisor(void) { return wl_gc.ready ? wl_gc.free_space_divisor : 3; }
 void GC_set_all_interior_pointers(int value) {
     wl_gc_setup();

@@ -25,9 +25,11 @@
  * slower, and the collector zeroes every block it frees. Only this function needs the feature,
  * so the rest of the library (and wasi-libc's headers) are built without it. */
 #if defined(__wasm__)
-__attribute__((target("bulk-memory")))
+#define WL_BULK_MEMORY __attribute__((target("bulk-memory")))
+#else
+#define WL_BULK_MEMORY
 #endif
-static inline void wl_platform_zero(void *p, size_t bytes) {
+WL_BULK_MEMORY static inline void wl_platform_zero(void *p, size_t bytes) {
     __builtin_memset(p, 0, bytes);
 }
 
