@@ -167,14 +167,22 @@ static void *alloc_small(size_t size, unsigned kind, wl_descr d) {
 
 /* A span for a large object of `kind`, off black-listed slices if a few tries find one: the
  * spans tried meanwhile are held, so that the page layer offers others, then given back.
- * Tries are few, as each holds a whole large run. */
+ * Tries are few, as each holds a whole large run. Whatever its kind, a large object is kept
+ * alive by any word into it (into its first page when allocated ignore-off-page), and on wasm
+ * static data is full of such words: a 200 KB string laid over the slices they point at would
+ * never die. */
 #define WL_GC_PLACEMENT_TRIES 8
+
+static int falsely_reachable(const struct span *s, unsigned kind) {
+    uint32_t reach = (kind & WL_GC_OFF_PAGE) || !wl_gc.all_interior ? 1 : s->count;
+    return wl_gc_blacklisted(s->first, reach);
+}
 
 static struct span *large_span(uint32_t slices, unsigned kind, wl_descr d) {
     struct span *held[WL_GC_PLACEMENT_TRIES], *s;
     int count = 0;
-    while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS, d)) && scanned(kind) && count < WL_GC_PLACEMENT_TRIES &&
-           wl_gc_blacklisted(s->first, s->count))
+    while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS, d)) && count < WL_GC_PLACEMENT_TRIES &&
+           falsely_reachable(s, kind))
         held[count++] = s;
     if (!s && count) s = held[--count];
     while (count) give_back(held[--count]);
