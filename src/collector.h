@@ -209,6 +209,9 @@ extern size_t wl_gc_mark_stack_limit;
 
 /* Whether any slice of [first, first + count) is black-listed. */
 int wl_gc_blacklisted(uint32_t first, uint32_t count);
+/* Black-lists `count` slices from `first`: a word pointed at a free block there (the sweep finds
+ * it marked). */
+void wl_gc_blacklist_slices(uint32_t first, uint32_t count);
 /* Empties the black list, before the roots are scanned again. */
 void wl_gc_blacklist_clear(void);
 

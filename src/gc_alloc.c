@@ -178,11 +178,14 @@ static int falsely_reachable(const struct span *s, unsigned kind) {
     return wl_gc_blacklisted(s->first, reach);
 }
 
+/* Only the free pool is searched: a try that grew memory is the last, or each would add a
+ * whole object's size to the heap. */
 static struct span *large_span(uint32_t slices, unsigned kind, wl_descr d) {
     struct span *held[WL_GC_PLACEMENT_TRIES], *s;
     int count = 0;
+    uint32_t end = wl_heap.end_slice;
     while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS, d)) && count < WL_GC_PLACEMENT_TRIES &&
-           falsely_reachable(s, kind))
+           wl_heap.end_slice == end && falsely_reachable(s, kind))
         held[count++] = s;
     if (!s && count) s = held[--count];
     while (count) give_back(held[--count]);
@@ -296,12 +299,13 @@ static void zero_runs(const struct span *s, size_t size, unsigned w, uint64_t de
 static size_t sweep_small(struct span *s, int *empty) {
     const struct size_class *c = &wl_classes[s->size_class];
     unsigned freed = 0, allocated = 0;
-    uint64_t dead[WL_BITMAP_WORDS / 2];
+    uint64_t dead[WL_BITMAP_WORDS / 2], pointed_at_free = 0;
     int reclaim = collectable(s->gc_kind);
     for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
         unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
         uint64_t valid = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
         uint64_t used = ~s->gc.free[w] & valid;
+        pointed_at_free |= s->gc.free[w] & s->gc.marks[w];
         dead[w] = reclaim ? used & ~s->gc.marks[w] : 0;
         s->gc.free[w] |= dead[w];
         s->gc.marks[w] = 0;
@@ -309,6 +313,9 @@ static size_t sweep_small(struct span *s, int *empty) {
         allocated += (unsigned)__builtin_popcountll(used & ~dead[w]);
     }
     *empty = allocated == 0;
+    /* The mark loop marks free blocks too (they are zero, so it costs nothing): a marked free
+     * block is a word that points where no object lives, which black-lists the span. */
+    if (pointed_at_free) wl_gc_blacklist_slices(s->first, s->count);
     if (!*empty)
         for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) zero_runs(s, c->size, w, dead[w]);
     wl_gc.free_in_spans += (size_t)freed * c->size;
@@ -346,7 +353,9 @@ size_t wl_gc_sweep(void) {
             const struct size_class *c = &wl_classes[s->size_class];
             wl_gc.free_in_spans -= (size_t)c->blocks * c->size;
             give_back(s);
-        } else if (free_blocks(s)) {
+        } else if (free_blocks(s) && !(scanned(s->gc_kind) && wl_gc_blacklisted(s->first, s->count))) {
+            /* A scanned span on black-listed slices takes no new objects: it empties as its
+             * objects die and goes back, or serves again once no word points at it. */
             list_available(s);
         }
     }

@@ -138,15 +138,14 @@ static inline __attribute__((always_inline)) void mark_found(struct marker *m, u
     m->stack[m->depth++] = e;
 }
 
-/* Marks what `word` points into and queues its contents: the step every scanned word takes. */
-static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
-    wl_off start;
-    unsigned index;
-    struct span *s = find_object(m, word, 0, &start, &index);
-    if (s) mark_found(m, word, s, start, index);
+/* Whether `off` lies where the heap is or may grow: a root word pointing past the heap's end
+ * is black-listed too, or the heap would later grow under it. */
+static inline int in_heap(wl_off off) {
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
+    return wl_slice_of(off) >= wl_heap.first_slice;
 }
 
-/* Remembers that a root word points at slice `slice`, where no object lives. */
+/* Remembers that a word points at slice `slice`, where no object lives. */
 static WL_COLD void blacklist(wl_off off) {
     if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return;
     uint32_t slice = wl_slice_of(off);
@@ -164,6 +163,10 @@ static WL_COLD void blacklist(wl_off off) {
     wl_gc.blacklist_dirty[chunk / 64] |= (uint64_t)1 << (chunk % 64);
 }
 
+void wl_gc_blacklist_slices(uint32_t first, uint32_t count) {
+    for (uint32_t slice = first; slice < first + count; slice++) blacklist(wl_slice_off(slice));
+}
+
 void wl_gc_blacklist_clear(void) {
     for (unsigned w = 0; w < sizeof wl_gc.blacklist_dirty / sizeof wl_gc.blacklist_dirty[0]; w++) {
         for (uint64_t bits = wl_gc.blacklist_dirty[w]; bits; bits &= bits - 1) {
@@ -174,17 +177,23 @@ void wl_gc_blacklist_clear(void) {
     }
 }
 
+/* Marks what `word` points into and queues its contents: the step every scanned word takes. */
+static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
+    wl_off start;
+    unsigned index;
+    struct span *s = find_object(m, word, 0, &start, &index);
+    if (s) {
+        mark_found(m, word, s, start, index);
+    } else if (in_heap((wl_off)(word - wl_memory_base))) {
+        depth = m->depth;
+        blacklist((wl_off)(word - wl_memory_base));
+    }
+}
+
 int wl_gc_blacklisted(uint32_t first, uint32_t count) {
     for (uint32_t slice = first; slice < first + count && slice < wl_gc.blacklist_slices; slice++)
         if ((wl_gc.blacklist[slice / 8] >> (slice % 8)) & 1) return 1;
     return 0;
-}
-
-/* Whether `off` lies where the heap is or may grow: a root word pointing past the heap's end
- * is black-listed too, or the heap would later grow under it. */
-static inline int in_heap(wl_off off) {
-    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
-    return wl_slice_of(off) >= wl_heap.first_slice;
 }
 
 /* Marks what the words of a root range point into, at once, and black-lists the slices of
