@@ -177,17 +177,32 @@ void wl_gc_blacklist_clear(void) {
     }
 }
 
+/* Whether a word of a scanned object that hits no object should black-list its slice: when it
+ * points into the heap or as far again past its end. Further out it waits for the heap to
+ * grow nearer (a collection then sees it again): objects full of numbers, say hashes, would
+ * otherwise call blacklist() for most of their words. */
+static inline int near_heap(wl_off off) {
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
+    uint32_t slice = wl_slice_of(off), heap = wl_heap.end_slice - wl_heap.first_slice;
+    return slice - wl_heap.first_slice < 2 * heap;
+}
+
+/* blacklist(), unless the slice is black-listed already: a number repeated in many objects
+ * costs a test, not a call. */
+static inline __attribute__((always_inline)) void blacklist_again(wl_off off, const struct marker *m) {
+    uint32_t slice = wl_slice_of(off);
+    if (slice < wl_gc.blacklist_slices && ((wl_gc.blacklist[slice / 8] >> (slice % 8)) & 1)) return;
+    depth = m->depth;
+    blacklist(off);
+}
+
 /* Marks what `word` points into and queues its contents: the step every scanned word takes. */
 static inline __attribute__((always_inline)) void consider(struct marker *m, uintptr_t word) {
     wl_off start;
     unsigned index;
     struct span *s = find_object(m, word, 0, &start, &index);
-    if (s) {
-        mark_found(m, word, s, start, index);
-    } else if (in_heap((wl_off)(word - wl_memory_base))) {
-        depth = m->depth;
-        blacklist((wl_off)(word - wl_memory_base));
-    }
+    if (s) mark_found(m, word, s, start, index);
+    else if (near_heap((wl_off)(word - wl_memory_base))) blacklist_again((wl_off)(word - wl_memory_base), m);
 }
 
 int wl_gc_blacklisted(uint32_t first, uint32_t count) {
