@@ -717,6 +717,29 @@ TEST(gc_spans_are_counted_and_checked) {
     clean_slate();
 }
 
+#if !defined(__wasm__)
+/* The collector's state is walloc's too: walloc_test_reset (the fuzzer's fresh heap per input)
+ * must forget its serving spans, registered roots and finalizers, which lie in or point into
+ * the memory the reset gives back. Natively only, like the reset; the last test, as it drops
+ * the whole heap (`weak` is made anew). */
+TEST(reset_forgets_the_collector) {
+    static void *kept[2];
+    GC_add_roots(kept, kept + 2);
+    kept[0] = GC_malloc(100);
+    kept[1] = GC_malloc_atomic(5000);
+    finalizable_garbage(3, 48);
+    walloc_test_reset();
+    weak = walloc_calloc(WEAK_SLOTS, sizeof *weak);
+    CHECK(weak && GC_get_total_bytes() == 0 && GC_get_heap_size() == 0 && GC_get_gc_no() == 0);
+    kept[0] = GC_malloc(100);
+    kept[1] = GC_malloc(100);
+    CHECK(kept[0] && kept[1] && kept[0] != kept[1] && GC_base(kept[1]) == kept[1]);
+    finalized = 0;
+    GC_gcollect();
+    CHECK(finalized == 0 && GC_get_gc_no() == 1 && GC_size(kept[0]) >= 100);
+}
+#endif
+
 static const struct test_entry tests[] = {
     TEST_ENTRY(objects_are_zeroed_even_over_reused_memory),
     TEST_ENTRY(malloc_zero_is_a_distinct_object),
@@ -747,6 +770,9 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(disabled_collector_does_not_collect),
     TEST_ENTRY(exhaustion_returns_null_and_warns),
     TEST_ENTRY(gc_spans_are_counted_and_checked),
+#if !defined(__wasm__)
+    TEST_ENTRY(reset_forgets_the_collector),
+#endif
 };
 
 int main(int argc, char **argv) {
