@@ -33,7 +33,7 @@ TEST_GC_LOCALS_ONLY_SPILLED := a_pointer_only_in_a_local_survives_a_collection_i
 # wl_platform_scan_stack's frame), so whatever the caller's last callee left there is a root.
 # ignore_off_page_... fails by it too: off_page_pair's spilled `far` stays in such a slot.
 SPILL_STALE_SLOT_TESTS := a_pointer_left_by_a_returned_callee_retains_nothing
-TEST_ARGS_spill_gc := $(filter-out reset_forgets_the_collector \
+TEST_ARGS_spill_gc := $(filter-out $(TEST_GC_NATIVE_ONLY) $(TEST_GC_DEFECTS) \
 	ignore_off_page_objects_need_a_pointer_into_their_first_page,$(TEST_GC_ALL))
 TEST_ARGS_spill_gc_locals := $(filter-out $(SPILL_STALE_SLOT_TESTS),$(TEST_GC_LOCALS_ALL))
 TEST_ARGS_wasm_gc_locals := $(filter-out $(TEST_GC_LOCALS_ONLY_SPILLED),$(TEST_GC_LOCALS_ALL))

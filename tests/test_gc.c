@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#if !defined(__wasm__)
+#include <signal.h>
+#include <unistd.h>
+#endif
 
 #include "gc.h"
 #include "gc_typed.h"
@@ -557,6 +561,33 @@ TEST(uncollectable_objects_live_and_retain) {
     CHECK(dead(0));
 }
 
+/* An atomic uncollectable object with a finalizer (client data 1) and the link weak[0],
+ * which is the only place its address is kept. */
+static NOINLINE int finalizable_atomic_uncollectable(void) {
+    void *p = GC_malloc_atomic_uncollectable(64);
+    if (!p) return 0;
+    GC_register_finalizer(p, count_finalizer, (void *)(uintptr_t)1, NULL, NULL);
+    GC_unregister_disappearing_link(&weak[0]);
+    weak[0] = p;
+    return GC_general_register_disappearing_link(&weak[0], p) == GC_SUCCESS;
+}
+
+/* Uncollectable objects live until GC_free, pointed to or not: a collection neither runs their
+ * finalizers nor clears links to them. Fails for the atomic kind, which wl_gc_mark_uncollectable
+ * (gc_mark.c) does not mark, so gc_final.c takes it for unreachable; found by fuzz_heap. */
+TEST(uncollectable_objects_are_never_finalized_or_unlinked) {
+    clean_slate();
+    finalized = 0;
+    if (!CHECK(finalizable_atomic_uncollectable())) return;
+    GC_gcollect();
+    GC_gcollect();
+    CHECK(finalized == 0 && !dead(0));
+    if (dead(0)) return;
+    GC_register_finalizer(weak[0], NULL, NULL, NULL, NULL);
+    GC_free(weak[0]);
+    weak[0] = NULL;
+}
+
 static NOINLINE int off_page_pair(void) {
     char *far = GC_malloc_ignore_off_page(100000), *near = GC_malloc_ignore_off_page(100000);
     if (!far || !near) return 0;
@@ -738,6 +769,37 @@ TEST(reset_forgets_the_collector) {
     GC_gcollect();
     CHECK(finalized == 0 && GC_get_gc_no() == 1 && GC_size(kept[0]) >= 100);
 }
+
+static void hung(int signal_number) {
+    (void)signal_number;
+    CHECK(!"the collection ended within 10 seconds");
+    _exit(check_summary());
+}
+
+/* A collection whose mark stack can get no room at all (none allocated yet and memory
+ * refused; here the test hook's cap of 0) must still end. gc_mark.c's rescan after an overflow
+ * pushes each marked object to scan it: with no room the push is dropped, nothing new is
+ * marked and the pass overflows again, forever. Found by fuzz_heap (growth refused before an
+ * input's first collection). Natively only: a fresh collector needs walloc_test_reset, and an
+ * alarm stops the hang. */
+TEST(mark_stack_without_room_does_not_hang_the_collection) {
+    walloc_test_reset();
+    weak = walloc_calloc(WEAK_SLOTS, sizeof *weak);
+    wl_gc_mark_stack_limit = 0;
+    struct node *n = GC_malloc(sizeof *n);
+    if (!CHECK(weak && n)) return;
+    root[0] = n;
+    n->next = GC_malloc(sizeof *n);
+    n = NULL;
+    signal(SIGALRM, hung);
+    alarm(10);
+    GC_gcollect();
+    alarm(0);
+    wl_gc_mark_stack_limit = SIZE_MAX;
+    n = root[0];
+    CHECK(n->next && GC_base(n->next) == n->next);
+    clean_slate();
+}
 #endif
 
 static const struct test_entry tests[] = {
@@ -763,6 +825,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(scanned_objects_avoid_slices_that_root_words_point_at),
     TEST_ENTRY(embedder_pushes_its_own_roots_with_automatic_scans_off),
     TEST_ENTRY(uncollectable_objects_live_and_retain),
+    TEST_ENTRY(uncollectable_objects_are_never_finalized_or_unlinked),
     TEST_ENTRY(ignore_off_page_objects_need_a_pointer_into_their_first_page),
     TEST_ENTRY(mark_stack_overflow_loses_nothing),
     TEST_ENTRY(free_and_realloc_keep_the_contents),
@@ -772,6 +835,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(gc_spans_are_counted_and_checked),
 #if !defined(__wasm__)
     TEST_ENTRY(reset_forgets_the_collector),
+    TEST_ENTRY(mark_stack_without_room_does_not_hang_the_collection),
 #endif
 };
 
