@@ -59,6 +59,7 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include bench/bench.mk
 -include bench/tiers.mk
 -include bench/gc.mk
+-include tests/spill.mk
 -include demo/demo.mk
 -include tests/freestanding/freestanding.mk
 -include fuzz/fuzz.mk

@@ -6,6 +6,7 @@
 #   make fuzz-smoke                 FUZZ_SMOKE_TIME (60) seconds of the first and
 #                                   FUZZ_SMOKE_SECURE_TIME (20) of the second, part of make test
 #
+# fuzz_heap is fuzz/fuzz_heap.c (malloc family and tiers) and fuzz/fuzz_gc.c (the collector).
 # walloc is rebuilt with coverage instrumentation (-fsanitize=fuzzer-no-link) and ASan/UBSan
 # into build/native-fuzz; the committed seeds in fuzz/corpus are read, never written.
 
@@ -13,6 +14,7 @@ FUZZ_TIME              ?= 600
 FUZZ_SMOKE_TIME        ?= 60
 FUZZ_SMOKE_SECURE_TIME ?= 20
 FUZZ_DIR   := build/native-fuzz
+FUZZ_SRCS  := fuzz/fuzz_heap.c fuzz/fuzz_gc.c
 FUZZ_FLAGS := -O1 -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Wall -Wextra -Werror -Iinclude \
 	-fsanitize-coverage-ignorelist=fuzz/coverage-ignore.txt
@@ -22,9 +24,10 @@ FUZZ_FLAGS := -O1 -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined
 define fuzz_build
 $(eval $(call lib_rule,$(1),$(CC_NATIVE) $(FUZZ_FLAGS) $(2) -fsanitize=fuzzer-no-link,$(1)/libwalloc.a))
 $(patsubst src/%.c,$(1)/%.o,$(SRCS)): fuzz/coverage-ignore.txt
-$(1)/fuzz_heap: fuzz/fuzz_heap.c fuzz/coverage-ignore.txt $(TEST_HDRS) $(1)/libwalloc.a | $(DEPS)
+$(1)/fuzz_heap: $(FUZZ_SRCS) fuzz/fuzz.h fuzz/coverage-ignore.txt $(TEST_HDRS) include/gc.h include/gc_typed.h \
+		$(1)/libwalloc.a | $(DEPS)
 	@mkdir -p $$(@D)
-	$(CC_NATIVE) $(FUZZ_FLAGS) $(2) -Itests -fsanitize=fuzzer $$< $(1)/libwalloc.a -o $$@
+	$(CC_NATIVE) $(FUZZ_FLAGS) $(2) -Itests -fsanitize=fuzzer $(FUZZ_SRCS) $(1)/libwalloc.a -o $$@
 endef
 $(eval $(call fuzz_build,$(FUZZ_DIR),))
 $(eval $(call fuzz_build,$(FUZZ_DIR)/secure,-DWALLOC_SECURE))

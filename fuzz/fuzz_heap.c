@@ -1,5 +1,5 @@
-/* fuzz_heap.c - libFuzzer target: bytes become a sequence of malloc-family calls on walloc,
- * each checked against a shadow model of the live blocks.
+/* fuzz_heap.c - libFuzzer target: bytes become a sequence of malloc-family, tier and
+ * garbage-collector calls on walloc, each checked against a shadow model of the live blocks.
  *
  * Every operation takes one opcode byte, one slot byte and, where it needs them, a size (one
  * byte picks the scale, two give the value) and an alignment byte. The model holds up to
@@ -16,6 +16,10 @@
  * owned by their tier, apart from every malloc block and other tier block, and keep their
  * contents until a reset of their tier or a release to a mark taken before them.
  *
+ * The collector's operations (fuzz_gc.c) share the heap: GC objects of every kind, realloc,
+ * free, collections, finalizers and disappearing links, with a model of which objects must
+ * survive. New blocks of either side must miss the other's live ones.
+ *
  * Each input starts on a fresh heap (walloc_test_reset), so a crash reproduces from its input
  * alone.
  */
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 
 #include "walloc.h"
+#include "fuzz.h"
 #include "pattern.h"
 #include "sizes.h"
 
@@ -37,7 +42,8 @@
 
 enum op {
     OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_ALIGNED, OP_POSIX_MEMALIGN, OP_FREE, OP_FREE_ALL_BUT,
-    OP_FAIL_GROW, OP_TIER_ALLOC, OP_TIER_RESET, OP_TIER_MARK, OP_TIER_RELEASE, OP_COUNT
+    OP_FAIL_GROW, OP_TIER_ALLOC, OP_TIER_RESET, OP_TIER_MARK, OP_TIER_RELEASE,
+    OP_GC_FIRST, OP_COUNT = OP_GC_FIRST + GC_OP_COUNT
 };
 
 /* The default tiers and their alignments (walloc.h). */
@@ -47,11 +53,6 @@ static const size_t tier_alignment[TIERS] = { 128, 64, 8 };
 struct block {
     unsigned char *p;
     size_t size;
-};
-
-struct input {
-    const uint8_t *data;
-    size_t left;
 };
 
 static struct block slots[SLOTS];
@@ -70,14 +71,14 @@ static unsigned long tier_seq;
 static walloc_tiers *tiers;
 static walloc_mark marks[TIERS];
 static unsigned long mark_seq[TIERS];
-static int grow_refused;
+int grow_refused;
 
-_Noreturn static void broken(const char *what, const void *p, size_t size) {
+_Noreturn void broken(const char *what, const void *p, size_t size) {
     fprintf(stderr, "fuzz_heap: %s (block %p, size %zu)\n", what, p, size);
     abort();
 }
 
-static uint8_t next_byte(struct input *in) {
+uint8_t next_byte(struct input *in) {
     if (!in->left) return 0;
     in->left--;
     return *in->data++;
@@ -88,7 +89,7 @@ static uint8_t next_byte(struct input *in) {
  * cost nothing while untouched, only come from calls that do not write them (`touching`
  * is 0): calloc would clear and realloc copy them, and resident memory is what the fuzzer
  * limits. */
-static size_t next_size(struct input *in, int touching) {
+size_t next_size(struct input *in, int touching) {
     uint8_t scale = next_byte(in);
     size_t value = next_byte(in) | (size_t)next_byte(in) << 8;
     scale %= 32;
@@ -142,10 +143,10 @@ static void check_apart(const unsigned char *p, size_t size, const struct block 
     if (o->p && p < o->p + b && o->p < p + a) broken("block overlaps a live block", p, size);
 }
 
-/* A new block, from malloc or a tier, shares no byte with any block the model holds. */
-static void check_no_overlap(const unsigned char *p, size_t size) {
+void check_no_overlap(const unsigned char *p, size_t size) {
     for (size_t i = 0; i < SLOTS; i++) check_apart(p, size, &slots[i]);
     for (size_t i = 0; i < tier_block_count; i++) check_apart(p, size, &tier_blocks[i].b);
+    gc_check_apart(p, size);
 }
 
 static void check_new_block(const unsigned char *p, size_t size, size_t alignment, int zeroed) {
@@ -158,7 +159,7 @@ static void check_new_block(const unsigned char *p, size_t size, size_t alignmen
     check_no_overlap(p, size);
 }
 
-static void failed(int error, size_t size, size_t alignment) {
+void failed(int error, size_t size, size_t alignment) {
     if (error != ENOMEM) broken("failure without ENOMEM", NULL, size);
     if (!may_fail(size, alignment)) broken("allocation failed with memory to spare", NULL, size);
 }
@@ -273,13 +274,14 @@ static void tier_op(enum op op, size_t slot, struct input *in) {
     }
 }
 
-static void check_heap(void) {
+void check_heap(void) {
     if (walloc_check() != 0) broken(walloc_last_error(), NULL, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct input in = { data, size };
     walloc_test_reset();
+    gc_begin_input();
     tier_block_count = 0;
     tier_seq = 0;
     tiers = walloc_tiers_create(256 * KiB, NULL, 0);
@@ -305,13 +307,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case OP_TIER_ALLOC: case OP_TIER_RESET: case OP_TIER_MARK: case OP_TIER_RELEASE:
             tier_op(op, slot, &in);
             break;
-        default: {
+        case OP_MALLOC: case OP_CALLOC: case OP_ALIGNED: case OP_POSIX_MEMALIGN: {
             size_t request = next_size(&in, op == OP_CALLOC);
             allocate(b, op, request, op == OP_ALIGNED || op == OP_POSIX_MEMALIGN ? next_alignment(&in) : 1);
+            break;
         }
+        default: gc_op((enum gc_op)(op - OP_GC_FIRST), slot, &in); break;
         }
         if (step % CHECK_EVERY == 0) check_heap();
     }
+    gc_end_input();
     free_all_but(SLOTS);
     for (unsigned i = 0; i < TIERS; i++) drop_tier_blocks(i, 0);
     walloc_tiers_destroy(tiers);

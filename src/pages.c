@@ -330,13 +330,27 @@ WL_COLD int wl_heap_init(void) {
 }
 
 #if !defined(__wasm__)
-/* The heap's whole state is wl_heap and the class table: with both cleared, the next call
- * sets the heap up as on first use. */
+#include <stdlib.h>
+
+/* Every mutable global of walloc lives in the walloc_state section (types.h, WL_STATE): the
+ * page layer's, the class table, the secure build's quarantine and the collector's spans,
+ * roots, finalizers, mark stack and layouts. A copy of the section taken before main is walloc
+ * as new. The copy's pointer stays outside the section, or the reset would wipe it. */
+static unsigned char *initial_state;
+
+__attribute__((constructor)) static void keep_initial_state(void) {
+    size_t size = (size_t)(__stop_walloc_state - __start_walloc_state);
+    initial_state = malloc(size ? size : 1);
+    if (initial_state) __builtin_memcpy(initial_state, __start_walloc_state, size);
+}
+
+/* Gives the memory back and every global its start-up value, so the next call sets walloc up
+ * as on first use. Resetting wl_heap and the class table alone left the collector's lists and
+ * tables pointing into the memory just given back. */
 void walloc_test_reset(void) {
+    if (!initial_state) abort();
     if (wl_heap.ready) wl_platform_release();
-    wl_heap = (struct heap){ 0 };
-    wl_classes_init();
-    wl_secure_forget();
+    __builtin_memcpy(__start_walloc_state, initial_state, (size_t)(__stop_walloc_state - __start_walloc_state));
 }
 #endif
 

@@ -70,10 +70,6 @@ void wl_secure_check_quarantine(void) {
         if (wl_quarantine.ring[i].p) wl_secure_check_fill(&wl_quarantine.ring[i]);
 }
 
-void wl_secure_forget(void) {
-    wl_quarantine = (struct wl_quarantine){ 0 };
-}
-
 int walloc_seed(unsigned long long seed) {
     if (wl_heap.ready) return -1;
     wl_secure_secret = seed;

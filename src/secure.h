@@ -203,9 +203,6 @@ int wl_secure_drain(size_t need);
  * counts as zeroed. */
 void wl_secure_new_span(struct span *s, size_t block_size, unsigned blocks);
 
-/* Empties the quarantine without releasing anything (walloc_test_reset). */
-void wl_secure_forget(void);
-
 /* For walloc_check: the canary of every block of in-use span `s` that is not free, and the
  * fill of every block in the quarantine. Fatal on the first broken one. */
 void wl_secure_check_span(const struct span *s);
@@ -232,7 +229,6 @@ static inline void wl_secure_check_canary(const void *p, size_t usable) { (void)
 static inline void wl_secure_new_span(struct span *s, size_t block_size, unsigned blocks) {
     (void)s, (void)block_size, (void)blocks;
 }
-static inline void wl_secure_forget(void) {}
 static inline void wl_secure_check_span(const struct span *s) { (void)s; }
 static inline void wl_secure_check_quarantine(void) {}
 

@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#if !defined(__wasm__)
+#include <signal.h>
+#include <unistd.h>
+#endif
 
 #include "gc.h"
 #include "gc_typed.h"
@@ -557,6 +561,33 @@ TEST(uncollectable_objects_live_and_retain) {
     CHECK(dead(0));
 }
 
+/* An atomic uncollectable object with a finalizer (client data 1) and the link weak[0],
+ * which is the only place its address is kept. */
+static NOINLINE int finalizable_atomic_uncollectable(void) {
+    void *p = GC_malloc_atomic_uncollectable(64);
+    if (!p) return 0;
+    GC_register_finalizer(p, count_finalizer, (void *)(uintptr_t)1, NULL, NULL);
+    GC_unregister_disappearing_link(&weak[0]);
+    weak[0] = p;
+    return GC_general_register_disappearing_link(&weak[0], p) == GC_SUCCESS;
+}
+
+/* Uncollectable objects live until GC_free, pointed to or not: a collection neither runs their
+ * finalizers nor clears links to them, the atomic kind included (found by fuzz_heap: it was
+ * never marked, so gc_final.c took it for unreachable). */
+TEST(uncollectable_objects_are_never_finalized_or_unlinked) {
+    clean_slate();
+    finalized = 0;
+    if (!CHECK(finalizable_atomic_uncollectable())) return;
+    GC_gcollect();
+    GC_gcollect();
+    CHECK(finalized == 0 && !dead(0));
+    if (dead(0)) return;
+    GC_register_finalizer(weak[0], NULL, NULL, NULL, NULL);
+    GC_free(weak[0]);
+    weak[0] = NULL;
+}
+
 static NOINLINE int off_page_pair(void) {
     char *far = GC_malloc_ignore_off_page(100000), *near = GC_malloc_ignore_off_page(100000);
     if (!far || !near) return 0;
@@ -717,6 +748,59 @@ TEST(gc_spans_are_counted_and_checked) {
     clean_slate();
 }
 
+#if !defined(__wasm__)
+/* The collector's state is walloc's too: walloc_test_reset (the fuzzer's fresh heap per input)
+ * must forget its serving spans, registered roots and finalizers, which lie in or point into
+ * the memory the reset gives back. Natively only, like the reset; the last test, as it drops
+ * the whole heap (`weak` is made anew). */
+TEST(reset_forgets_the_collector) {
+    static void *kept[2];
+    GC_add_roots(kept, kept + 2);
+    kept[0] = GC_malloc(100);
+    kept[1] = GC_malloc_atomic(5000);
+    finalizable_garbage(3, 48);
+    walloc_test_reset();
+    weak = walloc_calloc(WEAK_SLOTS, sizeof *weak);
+    CHECK(weak && GC_get_total_bytes() == 0 && GC_get_heap_size() == 0 && GC_get_gc_no() == 0);
+    kept[0] = GC_malloc(100);
+    kept[1] = GC_malloc(100);
+    CHECK(kept[0] && kept[1] && kept[0] != kept[1] && GC_base(kept[1]) == kept[1]);
+    finalized = 0;
+    GC_gcollect();
+    CHECK(finalized == 0 && GC_get_gc_no() == 1 && GC_size(kept[0]) >= 100);
+}
+
+static void hung(int signal_number) {
+    (void)signal_number;
+    CHECK(!"the collection ended within 10 seconds");
+    _exit(check_summary());
+}
+
+/* A collection whose mark stack can get no room at all (none allocated yet and memory
+ * refused; here the test hook's cap of 0) must still end and lose nothing. Found by fuzz_heap
+ * (growth refused before an input's first collection): the rescan after an overflow pushed each
+ * marked object to scan it, the push was dropped, and passes went on forever. Natively only: a
+ * fresh collector needs walloc_test_reset, and an alarm stops a hang. */
+TEST(mark_stack_without_room_does_not_hang_the_collection) {
+    walloc_test_reset();
+    weak = walloc_calloc(WEAK_SLOTS, sizeof *weak);
+    wl_gc_mark_stack_limit = 0;
+    struct node *n = GC_malloc(sizeof *n);
+    if (!CHECK(weak && n)) return;
+    root[0] = n;
+    n->next = GC_malloc(sizeof *n);
+    n = NULL;
+    signal(SIGALRM, hung);
+    alarm(10);
+    GC_gcollect();
+    alarm(0);
+    wl_gc_mark_stack_limit = SIZE_MAX;
+    n = root[0];
+    CHECK(n->next && GC_base(n->next) == n->next);
+    clean_slate();
+}
+#endif
+
 static const struct test_entry tests[] = {
     TEST_ENTRY(objects_are_zeroed_even_over_reused_memory),
     TEST_ENTRY(malloc_zero_is_a_distinct_object),
@@ -740,6 +824,7 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(scanned_objects_avoid_slices_that_root_words_point_at),
     TEST_ENTRY(embedder_pushes_its_own_roots_with_automatic_scans_off),
     TEST_ENTRY(uncollectable_objects_live_and_retain),
+    TEST_ENTRY(uncollectable_objects_are_never_finalized_or_unlinked),
     TEST_ENTRY(ignore_off_page_objects_need_a_pointer_into_their_first_page),
     TEST_ENTRY(mark_stack_overflow_loses_nothing),
     TEST_ENTRY(free_and_realloc_keep_the_contents),
@@ -747,6 +832,10 @@ static const struct test_entry tests[] = {
     TEST_ENTRY(disabled_collector_does_not_collect),
     TEST_ENTRY(exhaustion_returns_null_and_warns),
     TEST_ENTRY(gc_spans_are_counted_and_checked),
+#if !defined(__wasm__)
+    TEST_ENTRY(reset_forgets_the_collector),
+    TEST_ENTRY(mark_stack_without_room_does_not_hang_the_collection),
+#endif
 };
 
 int main(int argc, char **argv) {

@@ -38,12 +38,16 @@ TEST_ARGS_valgrind_limits := calloc_of_nearly_two_gib_is_served_zeroed_from_fres
 # linear memory with real, zeroed memory: a short sweep, and only the limits that do not grow
 # memory past 256 MiB.
 TEST_ARGS_interp_faults := 5 400 6
-# On wasm, slots of live shadow-stack frames that were never written can hold stale pointers
-# and retain garbage, which the tests counting finalizers and cleared links exactly see: they
-# run natively only (README, "Garbage collector").
+# In the plain wasm build (no --spill-pointers), slots of live shadow-stack frames that were
+# never written and numbers in static data can keep an object alive, which the tests counting
+# finalizers and cleared links exactly see: they run natively and in the --spill-pointers build
+# (tests/spill.mk) (README, "Garbage collector"). walloc_test_reset exists natively only.
+TEST_GC_ALL := $(shell sed -n 's/^    TEST_ENTRY(\(.*\)),$$/\1/p' tests/test_gc.c)
+TEST_GC_NATIVE_ONLY := reset_forgets_the_collector mark_stack_without_room_does_not_hang_the_collection
 TEST_ARGS_wasm_gc := $(filter-out finalizers_run_once_for_unreachable_objects_only \
-	disappearing_links_clear_exactly_when_the_target_dies nottinygc_call_sequence,\
-	$(shell sed -n 's/^    TEST_ENTRY(\(.*\)),$$/\1/p' tests/test_gc.c))
+	disappearing_links_clear_exactly_when_the_target_dies nottinygc_call_sequence \
+	$(TEST_GC_NATIVE_ONLY),$(TEST_GC_ALL))
+TEST_ARGS_native_gc := $(TEST_GC_ALL)
 # The collector's quick tests: the others allocate hundreds of MiB or build long lists, which
 # the interpreter takes minutes over.
 TEST_ARGS_interp_gc := objects_are_zeroed_even_over_reused_memory malloc_zero_is_a_distinct_object \
