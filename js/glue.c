@@ -22,7 +22,8 @@ EXPORT(wjs_stats) void wjs_stats(void) {
     struct walloc_stats s;
     walloc_get_stats(&s);
     const uint32_t words[] = { s.heap_bytes, s.live_bytes, s.peak_live_bytes, s.free_bytes, s.meta_bytes,
-                               s.alloc_count, s.free_count, s.grow_count, s.memory_bytes, s.tier_bytes };
+                               s.alloc_count, s.free_count, s.grow_count, s.memory_bytes, s.tier_bytes,
+                               s.gc_bytes };
     publish(words, sizeof words / sizeof *words);
 }
 
@@ -42,8 +43,8 @@ EXPORT(wjs_copy) void wjs_copy(unsigned char *dst, const unsigned char *src, siz
 }
 
 /* The memory map reads walloc's page map directly: one code per 4 KiB slice, the numbers of
- * Walloc.SLICE in walloc.mjs. */
-enum { MAP_UNUSED, MAP_STATIC, MAP_META, MAP_FREE, MAP_SMALL, MAP_LARGE, MAP_TIER };
+ * Walloc.SLICE in walloc.mjs. New codes go at the end: pages already drawn keep their numbers. */
+enum { MAP_UNUSED, MAP_STATIC, MAP_META, MAP_FREE, MAP_SMALL, MAP_LARGE, MAP_TIER, MAP_GC };
 
 static uint8_t map_out[4096];
 
@@ -62,6 +63,7 @@ static uint8_t slice_code(uint32_t slice) {
     case SPAN_MEDIUM: return MAP_SMALL;
     case SPAN_LARGE: return MAP_LARGE;
     case SPAN_TIER: return MAP_TIER;
+    case SPAN_GC: return MAP_GC;
     default: return MAP_UNUSED;
     }
 }
@@ -118,3 +120,4 @@ EXPORT(wjs_tier_stats) void wjs_tier_stats(unsigned tier) {
     const uint32_t words[] = { s.used, s.capacity, s.high_water, s.total_allocated, s.recycled, s.chunks, s.resets };
     publish(words, sizeof words / sizeof *words);
 }
+

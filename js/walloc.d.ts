@@ -12,8 +12,8 @@ export type Pointer = number;
 /** Tier indices of the default layout. */
 export declare const TIER: Readonly<{ RENDER: 0; SCENE: 1; ENTITY: 2 }>;
 
-/** Codes of memoryMap(): who owns each 4 KiB slice of linear memory. */
-export declare const SLICE: Readonly<{ UNUSED: 0; STATIC: 1; META: 2; FREE: 3; SMALL: 4; LARGE: 5; TIER: 6 }>;
+/** Codes of memoryMap(): who owns each 4 KiB slice of linear memory (GC: a span of the garbage collector). */
+export declare const SLICE: Readonly<{ UNUSED: 0; STATIC: 1; META: 2; FREE: 3; SMALL: 4; LARGE: 5; TIER: 6; GC: 7 }>;
 
 export interface TierConfig {
   /** A non-empty string (TypeError otherwise). */
@@ -71,6 +71,8 @@ export interface WallocStats {
   /** memoryBytes / 65536: always an integer, up to 65536. */
   pages: number;
   tierBytes: number;
+  /** Pages held by the garbage collector's spans (0 while the collector is not in use). */
+  gcBytes: number;
   tiers: TierStats[];
 }
 

@@ -18,8 +18,8 @@ const DEFAULT_TIER_NAMES = ['render', 'scene', 'entity'];
 const DEFAULT_TIER_RESERVE = 1024 * KIB;
 const MAX_TIERS = 8;
 
-/** What each byte of memoryMap() says about its 4 KiB slice of linear memory. */
-export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6 });
+/** What each byte of memoryMap() says about its 4 KiB slice of linear memory (GC: the collector's spans). */
+export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6, GC: 7 });
 
 const hex = (n) => `0x${n.toString(16)}`;
 
@@ -436,18 +436,19 @@ export class Walloc {
   // ---- statistics ----
 
   /**
-   * Heap counters (tierBytes: pages held by tiers) and, per tier, { name, used, capacity,
-   * highWater, totalAllocated, recycled, chunks, resets }. memoryBytes and pages are the memory's
-   * exact size, up to 2^32 bytes and 65536 pages: they are read from the memory itself, since
+   * Heap counters (tierBytes: pages held by tiers, gcBytes: by the collector) and, per tier,
+   * { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. memoryBytes and
+   * pages are the memory's exact size, up to 2^32 bytes and 65536 pages: they are read from the memory itself, since
    * walloc_get_stats clamps memory_bytes to SIZE_MAX, 2^32 - 1 on wasm32.
    */
   stats() {
     this.#exports.wjs_stats();
-    const w = this.#words(10);
+    const w = this.#words(11);
     const memoryBytes = this.#memory.buffer.byteLength;
     return {
       heapBytes: w[0], liveBytes: w[1], peakLiveBytes: w[2], freeBytes: w[3], metaBytes: w[4],
       allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes, pages: memoryBytes / WASM_PAGE_BYTES, tierBytes: w[9],
+      gcBytes: w[10],
       tiers: this.#tiers.map((tier, index) => this.#tierStats(index)),
     };
   }
