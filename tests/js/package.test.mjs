@@ -1,5 +1,6 @@
-// The npm package: `npm pack` ships walloc.mjs, walloc.d.ts and walloc.wasm, and a project that
-// installs the tarball (offline: the package has no dependencies) can import and use it.
+// The npm package: `npm pack` ships walloc.mjs (with checks.mjs), walloc.d.ts and walloc.wasm,
+// and a project that installs the tarball (offline: the package has no dependencies) can import
+// and use it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,7 @@ const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', st
 
 test('npm pack ships the module, its types and the wasm', () => {
   const [{ files }] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], PACKAGE));
-  assert.deepEqual(files.map((f) => f.path).sort(), ['package.json', 'walloc.d.ts', 'walloc.mjs', 'walloc.wasm']);
+  assert.deepEqual(files.map((f) => f.path).sort(), ['checks.mjs', 'package.json', 'walloc.d.ts', 'walloc.mjs', 'walloc.wasm']);
 });
 
 test('an installed tarball works from node_modules', () => {
