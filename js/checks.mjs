@@ -1,6 +1,6 @@
 // checks.mjs - the argument checks of walloc.mjs: every number bound for wasm, the element size
-// of a view, the source of a copy and the tiers option, each refused with a TypeError or
-// RangeError that names it before anything reaches walloc.
+// of a view, the source of a copy, the tiers and gc options and gcAlloc's, each refused with a
+// TypeError or RangeError that names it before anything reaches walloc.
 
 export const MAX_U32 = 0xffffffff;
 const MAX_ALIGNMENT = 2 ** 31;
@@ -8,6 +8,8 @@ const KIB = 1024;
 const DEFAULT_TIER_NAMES = ['render', 'scene', 'entity'];
 const DEFAULT_TIER_RESERVE = 1024 * KIB;
 const MAX_TIERS = 8;
+const DEFAULT_GC_ROOTS = 1024;
+const MAX_GC_ROOTS = 2 ** 30 - 1; // 4 bytes a slot: the root table's size must fit 32 bits
 
 export const hex = (n) => `0x${n.toString(16)}`;
 
@@ -99,4 +101,30 @@ function tierConfig(tier, i) {
     throw new RangeError(`walloc: ${field}.alignment must be a power of two up to 2^31, got ${alignment}`);
   }
   return { name, share, alignment };
+}
+
+// The gc option: absent or false for no collector, true for DEFAULT_GC_ROOTS root slots, or
+// { roots } for 1 to MAX_GC_ROOTS of them. Null when the heap has no collector.
+export function gcOption(gc) {
+  if (gc === undefined || gc === false) return null;
+  if (gc === true) return { roots: DEFAULT_GC_ROOTS };
+  if (typeof gc !== 'object' || gc === null) {
+    throw new TypeError(`walloc: gc must be a boolean or an object { roots }, got ${describe(gc)}`);
+  }
+  const { roots = DEFAULT_GC_ROOTS } = gc;
+  integer(roots, 'gc.roots');
+  if (roots < 1 || roots > MAX_GC_ROOTS) throw new RangeError(`walloc: gc.roots must be 1 to ${MAX_GC_ROOTS}, got ${roots}`);
+  return { roots };
+}
+
+// gcAlloc's options, { atomic }: whether the object is never scanned. A truthy non-boolean is
+// refused rather than guessed at: the kind decides what keeps other objects alive.
+export function atomicOption(options) {
+  if (options === undefined) return false;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`walloc: gcAlloc options must be an object { atomic }, got ${describe(options)}`);
+  }
+  const { atomic = false } = options;
+  if (typeof atomic !== 'boolean') throw new TypeError(`walloc: gcAlloc options.atomic must be a boolean, got ${describe(atomic)}`);
+  return atomic;
 }

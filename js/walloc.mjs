@@ -1,8 +1,11 @@
 // walloc.mjs - the walloc heap for JavaScript: malloc/free with numeric pointers, checked
 // typed-array views and copies, tiered arenas and an asset cache in the SCENE tier.
-// Runs unchanged in node >= 20 and in browsers; walloc.wasm and checks.mjs sit next to this file.
+// Runs unchanged in node >= 20 and in browsers; walloc.wasm (walloc-gc.wasm for a heap with the
+// garbage collector) and checks.mjs sit next to this file.
 
-import { MAX_U32, bytesOf, describe, elementSize, hex, integer, pointer, tierLayout, u32 } from './checks.mjs';
+import {
+  MAX_U32, atomicOption, bytesOf, describe, elementSize, gcOption, hex, integer, pointer, tierLayout, u32,
+} from './checks.mjs';
 
 // js.mk links walloc.wasm with --initial-memory=131072: its static data and stack fit in two
 // pages, and a memory handed in must have at least these.
@@ -18,6 +21,7 @@ export const TIER = Object.freeze({ RENDER: 0, SCENE: 1, ENTITY: 2 });
 export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6, GC: 7 });
 
 let defaultModule;
+let defaultGcModule;
 
 // Compiles walloc.wasm from a URL: read from disk for file: URLs (node), fetched otherwise.
 async function compileFrom(url) {
@@ -49,6 +53,7 @@ export class Walloc {
   #tiers = [];
   #tierBlocks = new Map();
   #assets = new Map();
+  #roots = 0; // root slots of the collector; 0 without it
 
   /** Use Walloc.instantiate(); the constructor is internal. */
   constructor(instance, memory, { throwOnOOM, fetch: fetcher }) {
@@ -64,22 +69,30 @@ export class Walloc {
   /**
    * Compiles (once) and instantiates walloc. Options: maxBytes (cap on linear memory),
    * memory (a WebAssembly.Memory to use instead of a new one), tiers ({ reserveBytes, layout:
-   * [{ name, share, alignment }] } or false), throwOnOOM (default true), module (a
-   * WebAssembly.Module or URL of walloc.wasm), fetch (used by loadAsset).
+   * [{ name, share, alignment }] } or false), gc (true or { roots } for the garbage collector
+   * with that many root slots, default 1024; it loads walloc-gc.wasm), throwOnOOM (default true),
+   * module (a WebAssembly.Module or URL of walloc.wasm; with gc, of walloc-gc.wasm), fetch (used by
+   * loadAsset).
    * The numbers are checked before anything is compiled or created, like every argument below:
    * maxBytes as setLimit's; tiers.reserveBytes an integer 0..2^32-1; each share an integer
-   * 0..100, together at most 100; each alignment a power of two up to 2^31. A value of the
-   * wrong type or not an integer rejects with a TypeError, one out of range with a RangeError,
-   * each naming the option.
+   * 0..100, together at most 100; each alignment a power of two up to 2^31; gc.roots an integer
+   * 1..2^30-1. A value of the wrong type or not an integer rejects with a TypeError, one out of
+   * range with a RangeError, each naming the option; a module without the collector for gc, with
+   * a TypeError.
    */
   static async instantiate(options = {}) {
-    const { maxBytes, memory: given, tiers, throwOnOOM = true, module: source, fetch: fetcher } = options;
+    const { maxBytes, memory: given, tiers, gc, throwOnOOM = true, module: source, fetch: fetcher } = options;
     if (maxBytes !== undefined) integer(maxBytes, 'maxBytes');
     const layout = tierLayout(tiers);
+    const collector = gcOption(gc);
     let module;
     if (source instanceof WebAssembly.Module) module = source;
     else if (source !== undefined) module = await compileFrom(new URL(source, import.meta.url));
+    else if (collector) module = await (defaultGcModule ??= compileFrom(new URL('./walloc-gc.wasm', import.meta.url)));
     else module = await (defaultModule ??= compileFrom(new URL('./walloc.wasm', import.meta.url)));
+    if (collector && !WebAssembly.Module.exports(module).some(({ name }) => name === 'wjs_gc_start')) {
+      throw new TypeError('walloc: gc needs walloc-gc.wasm; the module given has no collector');
+    }
     let memory = given;
     if (memory === undefined) memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
     else if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('walloc: memory must be a WebAssembly.Memory');
@@ -89,6 +102,7 @@ export class Walloc {
     const heap = new Walloc(instance, memory, { throwOnOOM, fetch: fetcher ?? ((url) => fetch(url)) });
     if (maxBytes !== undefined) heap.setLimit(maxBytes);
     if (layout) heap.#createTiers(layout);
+    if (collector) heap.#startCollector(collector);
     return heap;
   }
 
@@ -123,7 +137,7 @@ export class Walloc {
 
   /** Resizes a block (may move it); on failure (a size past 2^32 - 1 included) the old block is untouched. */
   realloc(ptr, size) {
-    this.#notTierBlock(pointer(ptr), 'realloc');
+    this.#mallocOnly(pointer(ptr), 'realloc');
     integer(size, 'size');
     if (size > MAX_U32) return this.#outOfMemory('realloc', size);
     const stack = this.#stack.value;
@@ -138,7 +152,7 @@ export class Walloc {
 
   /** Frees a block; free(0) does nothing. A double or invalid free throws walloc's message. */
   free(ptr) {
-    this.#notTierBlock(pointer(ptr), 'free');
+    this.#mallocOnly(pointer(ptr), 'free');
     const stack = this.#stack.value;
     try {
       this.#exports.walloc_free(ptr);
@@ -182,13 +196,13 @@ export class Walloc {
     return () => this.#growListeners.delete(listener);
   }
 
-  // ---- views and copies, checked against the block ----
+  // ---- views and copies, checked against the block: malloc's, a tier's or a live GC object ----
 
   /**
    * A `Ctor` (default Uint8Array) of `length` elements over the block at `ptr`, from `offset`
    * bytes into it (a multiple of the element size), on the current buffer. Valid until memory
-   * grows or the block is freed or recycled. `Ctor` must be a typed array constructor whose
-   * BYTES_PER_ELEMENT is 1, 2, 4 or 8 (TypeError otherwise), and the view it makes must lie in
+   * grows or the block is freed, recycled or collected. `Ctor` must be a typed array constructor
+   * whose BYTES_PER_ELEMENT is 1, 2, 4 or 8 (TypeError otherwise), and the view it makes must lie in
    * the block (a subclass that understates its element size gets a RangeError).
    */
   view(ptr, length, Ctor = Uint8Array, offset = 0) {
@@ -337,6 +351,76 @@ export class Walloc {
     return Object.fromEntries(survivors.map(([name]) => [name, this.getAsset(name)]));
   }
 
+  // ---- the garbage collector (instantiate with gc) ----
+  //
+  // The collector finds objects from the root slots alone: a pointer JavaScript holds is a number
+  // it cannot see. An object that no root slot reaches, directly or through the words of scanned
+  // objects that one reaches, may be collected by any later gcAlloc or gcCollect, and its views
+  // are dead then, like a freed block's. Without gc these methods throw an Error.
+
+  /**
+   * A zeroed GC object of `size` bytes. It is scanned at each aligned 32-bit word, which keeps
+   * alive any object it points into, unless `options.atomic` is true (numbers, strings: never
+   * scanned). Root it with gcSetRoot, or store it in an object that is rooted, before the next
+   * gcAlloc, which may collect. O(1) amortized, a collection now and then. 0 or RangeError when
+   * memory runs out (any size past 2^32 - 1), after a collection.
+   */
+  gcAlloc(size, options) {
+    this.#collector('gcAlloc');
+    integer(size, 'size');
+    const atomic = atomicOption(options);
+    const { GC_malloc: scanned, GC_malloc_atomic: plain } = this.#exports;
+    const ptr = size > MAX_U32 ? 0 : (atomic ? plain(size) : scanned(size)) >>> 0;
+    return this.#grown(ptr) || this.#outOfMemory('gcAlloc', size);
+  }
+
+  /**
+   * Puts `ptr`, the start of a live GC object, in root slot `slot` (0 to gcStats().roots - 1):
+   * it stays alive, with all it reaches, until the slot changes. `ptr` 0 empties the slot.
+   * Returns what the slot held (0: nothing). A slot out of range, or a `ptr` that is not a live
+   * GC object's start, is a RangeError that changes nothing. O(1).
+   */
+  gcSetRoot(slot, ptr) {
+    const roots = this.#collector('gcSetRoot');
+    integer(slot, 'slot');
+    if (slot >= roots) throw new RangeError(`walloc: no root slot ${slot} (the heap has ${roots})`);
+    if (pointer(ptr) !== 0 && this.gcSize(ptr) === 0) {
+      throw new RangeError(`walloc: gcSetRoot(${slot}, ${hex(ptr)}): not the start of a live GC object`);
+    }
+    return this.#exports.wjs_gc_set_root(slot, ptr) >>> 0;
+  }
+
+  /**
+   * Collects now: GC objects no root slot reaches are freed, and spans left empty go back to the
+   * heap. O(reachable bytes + GC spans).
+   */
+  gcCollect() {
+    this.#collector('gcCollect');
+    this.#exports.GC_gcollect();
+    this.#grown(0);
+  }
+
+  /**
+   * The usable size of the live GC object starting at `ptr`; 0 for any other pointer (a collected
+   * object, a malloc block, 0). O(1).
+   */
+  gcSize(ptr) {
+    this.#collector('gcSize');
+    return this.#exports.GC_size(pointer(ptr)) >>> 0;
+  }
+
+  /**
+   * The collector's figures: heapBytes (its spans, as stats().gcBytes), freeBytes (free inside
+   * them), totalBytes (allocated in all), bytesSinceGC (allocated since the last collection),
+   * collections, roots (root slots). O(1).
+   */
+  gcStats() {
+    const roots = this.#collector('gcStats');
+    this.#exports.wjs_gc_stats();
+    const w = this.#words(5);
+    return { heapBytes: w[0], freeBytes: w[1], totalBytes: w[2], bytesSinceGC: w[3], collections: w[4], roots };
+  }
+
   // ---- statistics ----
 
   /**
@@ -415,6 +499,20 @@ export class Walloc {
     return this.#buffer;
   }
 
+  #startCollector({ roots }) {
+    if (!this.#exports.wjs_gc_start(roots)) {
+      throw new RangeError(`walloc: cannot start the collector: out of memory for ${roots} root slots`);
+    }
+    this.#roots = roots;
+    this.#grown(0);
+  }
+
+  // The root slot count, for a method that needs the collector; an Error without it.
+  #collector(what) {
+    if (!this.#roots) throw new Error(`walloc: ${what} needs the garbage collector: instantiate with { gc: true }`);
+    return this.#roots;
+  }
+
   #createTiers({ reserveBytes, layout, names }) {
     const strings = [];
     if (layout) {
@@ -471,7 +569,8 @@ export class Walloc {
 
   #blockSize(ptr) {
     const block = this.#tierBlocks.get(ptr);
-    return block ? block.size : this.usableSize(ptr);
+    if (block) return block.size;
+    return (this.#roots && this.#exports.GC_size(ptr) >>> 0) || this.usableSize(ptr);
   }
 
   /** The address `offset` bytes into the block at `ptr`, once `bytes` from there are proven to
@@ -488,8 +587,12 @@ export class Walloc {
     return ptr + offset;
   }
 
-  #notTierBlock(ptr, what) {
+  // Tier blocks are recycled whole and GC objects by the collector: neither is freed or resized alone.
+  #mallocOnly(ptr, what) {
     if (this.#tierBlocks.has(ptr)) throw new Error(`walloc: ${what} of tier block ${hex(ptr)} (tiers are recycled whole)`);
+    if (this.#roots && this.#exports.GC_size(ptr) !== 0) {
+      throw new Error(`walloc: ${what} of GC object ${hex(ptr)} (the collector frees it once no root reaches it)`);
+    }
   }
 }
 
