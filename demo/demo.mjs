@@ -20,7 +20,8 @@ const COLORS = {
 };
 const LEGEND = [
   [SLICE.STATIC, 'static data + stack'], [SLICE.META, 'walloc meta'], [SLICE.SMALL, 'small blocks'],
-  [SLICE.LARGE, 'large blocks (textures)'], [SLICE.GC, 'GC spans'], [SLICE.FREE, 'free'], [SLICE.TIER, 'tier, recycled / not yet used'],
+  [SLICE.LARGE, 'large blocks (textures)'], [SLICE.GC, 'GC spans (scripted entities)'], [SLICE.FREE, 'free'],
+  [SLICE.TIER, 'tier, recycled / not yet used'],
   [TIER_USED + TIER.RENDER, 'RENDER in use'], [TIER_USED + TIER.SCENE, 'SCENE in use'], [TIER_USED + TIER.ENTITY, 'ENTITY in use'],
 ];
 $('legend').innerHTML = `<em>one cell = 4 KiB, ${COLUMNS * 4} KiB per row:</em> ` + LEGEND.map(([code, text]) => `<span style="--c:${COLORS[code]}">${text}</span>`).join('');
@@ -94,10 +95,12 @@ function drawBars(stats) {
 
 function showStats(sim, stats) {
   const row = (cells, tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+  const gc = sim.heap.gcStats();
   const heapRows = [
     ['frame', sim.frame], ['linear memory', mib(stats.memoryBytes)], ['heap', mib(stats.heapBytes)],
     ['live (malloc)', mib(stats.liveBytes)], ['peak live', mib(stats.peakLiveBytes)], ['free', mib(stats.freeBytes)],
-    ['tier chunks', mib(stats.tierBytes)], ['GC spans', mib(stats.gcBytes)], ['allocations', stats.allocCount], ['memory.grow calls', stats.growCount],
+    ['tier chunks', mib(stats.tierBytes)], ['GC spans', mib(stats.gcBytes)], ['GC allocated in all', mib(gc.totalBytes)],
+    ['GC collections', gc.collections], ['allocations', stats.allocCount], ['memory.grow calls', stats.growCount],
   ];
   $('stats').innerHTML = heapRows.map((r) => row(r)).join('') +
     row(['tier', 'used', 'capacity', 'high water', 'recycled', 'resets'], 'th') +
