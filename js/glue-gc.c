@@ -1,5 +1,5 @@
 /* glue-gc.c - the garbage collector (include/gc.h) for pages that opt in. It is linked into
- * walloc-gc.wasm only: the collector adds about 12 KB to the module, which pages that never
+ * walloc-gc.wasm only: the collector adds about 15 KB to the module, which pages that never
  * use it should not fetch. walloc.mjs calls GC_malloc, GC_malloc_atomic, GC_size and
  * GC_gcollect directly (js.mk exports them); this file holds the roots and the figures.
  *

@@ -39,7 +39,7 @@ export interface WallocOptions {
    */
   tiers?: false | { reserveBytes?: number; layout?: TierConfig[] };
   /**
-   * The garbage collector (the gc* methods), from walloc-gc.wasm, about 12 KB larger than
+   * The garbage collector (the gc* methods), from walloc-gc.wasm, about 15 KB larger than
    * walloc.wasm: true for 1024 root slots, or { roots } for 1..2^30-1 of them (TypeError if not an
    * integer, RangeError otherwise). Absent or false: no collector, and walloc.wasm is loaded.
    */
