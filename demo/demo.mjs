@@ -15,12 +15,13 @@ const COLUMNS = 128;
 const TIER_USED = 8; // map codes 8.. are slices holding live blocks of tier 0..
 const COLORS = {
   [SLICE.UNUSED]: '#ffffff', [SLICE.STATIC]: '#9aa0a6', [SLICE.META]: '#6b4f9e', [SLICE.FREE]: '#e9edf1',
-  [SLICE.SMALL]: '#4a90d9', [SLICE.LARGE]: '#1f7a70', [SLICE.TIER]: '#f4e6c8',
+  [SLICE.SMALL]: '#4a90d9', [SLICE.LARGE]: '#1f7a70', [SLICE.TIER]: '#f4e6c8', [SLICE.GC]: '#f2b705',
   [TIER_USED + TIER.RENDER]: '#e76f51', [TIER_USED + TIER.SCENE]: '#3a9d4a', [TIER_USED + TIER.ENTITY]: '#c05299',
 };
 const LEGEND = [
   [SLICE.STATIC, 'static data + stack'], [SLICE.META, 'walloc meta'], [SLICE.SMALL, 'small blocks'],
-  [SLICE.LARGE, 'large blocks (textures)'], [SLICE.FREE, 'free'], [SLICE.TIER, 'tier, recycled / not yet used'],
+  [SLICE.LARGE, 'large blocks (textures)'], [SLICE.GC, 'GC spans (scripted entities)'], [SLICE.FREE, 'free'],
+  [SLICE.TIER, 'tier, recycled / not yet used'],
   [TIER_USED + TIER.RENDER, 'RENDER in use'], [TIER_USED + TIER.SCENE, 'SCENE in use'], [TIER_USED + TIER.ENTITY, 'ENTITY in use'],
 ];
 $('legend').innerHTML = `<em>one cell = 4 KiB, ${COLUMNS * 4} KiB per row:</em> ` + LEGEND.map(([code, text]) => `<span style="--c:${COLORS[code]}">${text}</span>`).join('');
@@ -82,9 +83,10 @@ function drawBars(stats) {
     ctx.fillText(note, LABEL_WIDTH + 6, y + 13);
     y += BAR_HEIGHT + 5;
   };
-  const heapFree = stats.heapBytes - stats.liveBytes - stats.metaBytes - stats.tierBytes;
-  bar('general heap', [[stats.liveBytes, COLORS[SLICE.LARGE]], [stats.metaBytes, COLORS[SLICE.META]], [stats.tierBytes, COLORS[SLICE.TIER]]],
-    stats.heapBytes, stats.peakLiveBytes, `live ${mib(stats.liveBytes)}, free ${mib(heapFree)}, tiers ${mib(stats.tierBytes)}`);
+  const heapFree = stats.heapBytes - stats.liveBytes - stats.metaBytes - stats.tierBytes - stats.gcBytes;
+  bar('general heap', [[stats.liveBytes, COLORS[SLICE.LARGE]], [stats.metaBytes, COLORS[SLICE.META]],
+    [stats.tierBytes, COLORS[SLICE.TIER]], [stats.gcBytes, COLORS[SLICE.GC]]], stats.heapBytes, stats.peakLiveBytes,
+    `live ${mib(stats.liveBytes)}, free ${mib(heapFree)}, tiers ${mib(stats.tierBytes)}, GC ${mib(stats.gcBytes)}`);
   stats.tiers.forEach((t, i) => {
     bar(t.name.toUpperCase(), [[t.used, COLORS[TIER_USED + i]]], Math.max(t.capacity, t.highWater), t.highWater,
       `used ${mib(t.used)} / ${mib(t.capacity)}, high water ${mib(t.highWater)}, recycled ${mib(t.recycled)}`);
@@ -93,10 +95,12 @@ function drawBars(stats) {
 
 function showStats(sim, stats) {
   const row = (cells, tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+  const gc = sim.heap.gcStats();
   const heapRows = [
     ['frame', sim.frame], ['linear memory', mib(stats.memoryBytes)], ['heap', mib(stats.heapBytes)],
     ['live (malloc)', mib(stats.liveBytes)], ['peak live', mib(stats.peakLiveBytes)], ['free', mib(stats.freeBytes)],
-    ['tier chunks', mib(stats.tierBytes)], ['allocations', stats.allocCount], ['memory.grow calls', stats.growCount],
+    ['tier chunks', mib(stats.tierBytes)], ['GC spans', mib(stats.gcBytes)], ['GC allocated in all', mib(gc.totalBytes)],
+    ['GC collections', gc.collections], ['allocations', stats.allocCount], ['memory.grow calls', stats.growCount],
   ];
   $('stats').innerHTML = heapRows.map((r) => row(r)).join('') +
     row(['tier', 'used', 'capacity', 'high water', 'recycled', 'resets'], 'th') +

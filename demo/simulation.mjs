@@ -1,9 +1,11 @@
 // The game loop of the reference README on walloc's tiers, checked as it runs: persistent level
 // data in SCENE, a RENDER reset every frame, ENTITY churn reset every 10 frames, SCENE compacted
-// to its persistent size, large textures in the general heap, then an asset phase. Runs in the
-// browser (demo.mjs drives it frame by frame) and in node (tests/js/simulation.test.mjs).
+// to its persistent size, large textures in the general heap, scripted entities as objects of
+// the garbage collector (scripted.mjs), then an asset phase. Runs in the browser (demo.mjs drives
+// it frame by frame) and in node (tests/js/simulation.test.mjs).
 import { Walloc, TIER } from '../js/walloc.mjs';
 import { fnv1a } from './hash.mjs';
+import { ROOT_SLOTS, ScriptedEntities } from './scripted.mjs';
 
 const KIB = 1024;
 const MIB = KIB * KIB;
@@ -41,10 +43,11 @@ export class Simulation {
     this.live = { [TIER.RENDER]: [], [TIER.SCENE]: [], [TIER.ENTITY]: [] };
     this.textures = [];
     this.level = [];
+    this.scripted = new ScriptedEntities(heap, random(77), (check, detail) => this.problem(check, detail));
   }
 
   static async create(log) {
-    return new Simulation(await Walloc.instantiate({ tiers: { reserveBytes: 16 * MIB } }), log);
+    return new Simulation(await Walloc.instantiate({ tiers: { reserveBytes: 16 * MIB }, gc: { roots: ROOT_SLOTS } }), log);
   }
 
   expect(ok, text) {
@@ -82,6 +85,7 @@ export class Simulation {
     this.entities();
     this.scene();
     this.texturesStep();
+    this.scripted.step(this.frame);
     this.checkLevel();
     if (this.frame === WARM_UP) this.warmMemory = this.heap.stats().memoryBytes;
     if (this.frame % CHECK_EVERY === CHECK_EVERY - 1) this.checkHeap();
@@ -189,6 +193,7 @@ export class Simulation {
     const render = stats.tiers[TIER.RENDER];
     this.expect(render.recycled + render.used >= render.totalAllocated && render.highWater >= render.used,
       `tier stats add up: RENDER recycled ${(render.recycled / MIB).toFixed(1)} MiB, high water ${render.highWater} bytes`);
+    this.scripted.report((passed, text) => this.expect(passed, text), ok);
   }
 
   async assetPhase(base) {

@@ -1,19 +1,16 @@
 /* glue.c - what walloc.mjs needs from the freestanding build beyond the malloc family, which it
  * calls directly. Structures are copied into a fixed array of 32-bit words so the JavaScript
  * side never depends on the C layout of walloc's structs. */
+#include "glue.h"
 #include "walloc.h"
 #include "types.h"
-
-#include <stdint.h>
-
-#define EXPORT(name) __attribute__((export_name(#name)))
 
 /* Results of the calls below land here; JavaScript reads them right after the call. */
 static uint32_t scratch[16];
 
 EXPORT(wjs_scratch) uint32_t *wjs_scratch(void) { return scratch; }
 
-static void publish(const uint32_t *words, unsigned count) {
+void wjs_publish(const uint32_t *words, unsigned count) {
     for (unsigned i = 0; i < count; i++) scratch[i] = words[i];
 }
 
@@ -22,8 +19,9 @@ EXPORT(wjs_stats) void wjs_stats(void) {
     struct walloc_stats s;
     walloc_get_stats(&s);
     const uint32_t words[] = { s.heap_bytes, s.live_bytes, s.peak_live_bytes, s.free_bytes, s.meta_bytes,
-                               s.alloc_count, s.free_count, s.grow_count, s.memory_bytes, s.tier_bytes };
-    publish(words, sizeof words / sizeof *words);
+                               s.alloc_count, s.free_count, s.grow_count, s.memory_bytes, s.tier_bytes,
+                               s.gc_bytes };
+    wjs_publish(words, sizeof words / sizeof *words);
 }
 
 /* walloc_set_limit counted in wasm pages, which say 4 GiB exactly where a wasm32 size_t cannot:
@@ -42,8 +40,8 @@ EXPORT(wjs_copy) void wjs_copy(unsigned char *dst, const unsigned char *src, siz
 }
 
 /* The memory map reads walloc's page map directly: one code per 4 KiB slice, the numbers of
- * Walloc.SLICE in walloc.mjs. */
-enum { MAP_UNUSED, MAP_STATIC, MAP_META, MAP_FREE, MAP_SMALL, MAP_LARGE, MAP_TIER };
+ * Walloc.SLICE in walloc.mjs. New codes go at the end: pages already drawn keep their numbers. */
+enum { MAP_UNUSED, MAP_STATIC, MAP_META, MAP_FREE, MAP_SMALL, MAP_LARGE, MAP_TIER, MAP_GC };
 
 static uint8_t map_out[4096];
 
@@ -62,6 +60,7 @@ static uint8_t slice_code(uint32_t slice) {
     case SPAN_MEDIUM: return MAP_SMALL;
     case SPAN_LARGE: return MAP_LARGE;
     case SPAN_TIER: return MAP_TIER;
+    case SPAN_GC: return MAP_GC;
     default: return MAP_UNUSED;
     }
 }
@@ -116,5 +115,6 @@ EXPORT(wjs_tier_stats) void wjs_tier_stats(unsigned tier) {
     struct walloc_tier_stats s;
     walloc_tier_get_stats(tiers, tier, &s);
     const uint32_t words[] = { s.used, s.capacity, s.high_water, s.total_allocated, s.recycled, s.chunks, s.resets };
-    publish(words, sizeof words / sizeof *words);
+    wjs_publish(words, sizeof words / sizeof *words);
 }
+

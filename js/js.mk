@@ -1,6 +1,7 @@
 # js.mk - the JavaScript package (js/), its tests, the browser demo and the JS benchmark.
 #
 #   make js/walloc.wasm   the freestanding module walloc.mjs loads (part of `make`)
+#   make js/walloc-gc.wasm  the same with the garbage collector, for Walloc.instantiate({ gc })
 #   make test-js          node --test suites of the package (tests/js/*.test.mjs)
 #   make test-browser     the demo in Debian's chromium, driven by playwright-core
 #   make test-types       walloc.d.ts type-checked by tsc, as a TypeScript user imports it
@@ -11,20 +12,25 @@
 WASM_OPT ?= wasm-opt
 
 JS_WASM := js/walloc.wasm
+JS_GC_WASM := js/walloc-gc.wasm
+JS_MODULES := $(JS_WASM) $(JS_GC_WASM)
 JS_GLUE_OBJ := build/wasm32/js/glue.o
+JS_GLUE_GC_OBJ := build/wasm32/js/glue-gc.o
 
 # The library functions walloc.mjs calls (js/glue.c exports its own with export_name).
 # __stack_pointer is exported so that JavaScript can put the stack back after a trap, which
 # unwinds wasm frames without running their epilogues.
 JS_EXPORTS := walloc_malloc walloc_free walloc_calloc walloc_realloc walloc_malloc_usable_size \
 	walloc_check walloc_last_error __stack_pointer
+# walloc-gc.wasm adds the collector's functions walloc.mjs calls (js/glue-gc.c has the rest).
+JS_GC_EXPORTS := GC_malloc GC_malloc_atomic GC_size GC_gcollect
 
 # The memory is always imported (walloc.mjs creates it unless given one), with a fixed initial
 # size that walloc.mjs knows (INITIAL_PAGES): the link fails should static data outgrow it.
 JS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--initial-memory=131072 \
 	$(JS_EXPORTS:%=-Wl,--export=%)
 
-$(JS_GLUE_OBJ): js/glue.c $(HDRS) js/js.mk | $(DEPS)
+build/wasm32/js/%.o: js/%.c js/glue.h include/gc.h $(HDRS) js/js.mk | $(DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FREE_FLAGS) -Isrc -mmutable-globals -c $< -o $@
 
@@ -32,7 +38,12 @@ $(JS_WASM): $(JS_GLUE_OBJ) $(FREE_LIB)
 	$(CLANG) --target=wasm32 -nostdlib $(JS_LDFLAGS) $^ -o build/wasm32/js/walloc.linked.wasm
 	$(WASM_OPT) -O2 --strip-debug --strip-producers build/wasm32/js/walloc.linked.wasm -o $@
 
-all: $(JS_WASM)
+$(JS_GC_WASM): $(JS_GLUE_OBJ) $(JS_GLUE_GC_OBJ) $(FREE_LIB)
+	$(CLANG) --target=wasm32 -nostdlib $(JS_LDFLAGS) $(JS_GC_EXPORTS:%=-Wl,--export=%) $^ \
+		-o build/wasm32/js/walloc-gc.linked.wasm
+	$(WASM_OPT) -O2 --strip-debug --strip-producers build/wasm32/js/walloc-gc.linked.wasm -o $@
+
+all: $(JS_MODULES)
 
 JS_NODE_MODULES := tests/js/node_modules/.package-lock.json
 
@@ -42,14 +53,14 @@ $(JS_NODE_MODULES): tests/js/package.json tests/js/package-lock.json
 	@touch $@
 
 .PHONY: test-js test-browser test-types demo-web bench-js bench-js-quick
-test-js: $(JS_WASM)
+test-js: $(JS_MODULES)
 	$(NODE) --test tests/js/
 
-test-browser: $(JS_WASM) $(JS_NODE_MODULES) | $(DEPS)
+test-browser: $(JS_MODULES) $(JS_NODE_MODULES) | $(DEPS)
 	command -v chromium >/dev/null || bash scripts/install-deps
 	$(NODE) tests/js/browser.mjs
 
-demo-web: $(JS_WASM)
+demo-web: $(JS_MODULES)
 	$(NODE) demo/serve.mjs
 
 bench-js: $(JS_WASM)

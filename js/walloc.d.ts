@@ -12,8 +12,8 @@ export type Pointer = number;
 /** Tier indices of the default layout. */
 export declare const TIER: Readonly<{ RENDER: 0; SCENE: 1; ENTITY: 2 }>;
 
-/** Codes of memoryMap(): who owns each 4 KiB slice of linear memory. */
-export declare const SLICE: Readonly<{ UNUSED: 0; STATIC: 1; META: 2; FREE: 3; SMALL: 4; LARGE: 5; TIER: 6 }>;
+/** Codes of memoryMap(): who owns each 4 KiB slice of linear memory (GC: a span of the garbage collector). */
+export declare const SLICE: Readonly<{ UNUSED: 0; STATIC: 1; META: 2; FREE: 3; SMALL: 4; LARGE: 5; TIER: 6; GC: 7 }>;
 
 export interface TierConfig {
   /** A non-empty string (TypeError otherwise). */
@@ -38,9 +38,18 @@ export interface WallocOptions {
    * 32 bits); layout: 1 to 8 tiers. Errors name the field, e.g. `tiers.layout[0].share`.
    */
   tiers?: false | { reserveBytes?: number; layout?: TierConfig[] };
+  /**
+   * The garbage collector (the gc* methods), from walloc-gc.wasm, about 15 KB larger than
+   * walloc.wasm: true for 1024 root slots, or { roots } for 1..2^30-1 of them (TypeError if not an
+   * integer, RangeError otherwise). Absent or false: no collector, and walloc.wasm is loaded.
+   */
+  gc?: boolean | { roots?: number };
   /** Exhaustion throws RangeError (default) or returns 0. */
   throwOnOOM?: boolean;
-  /** walloc.wasm compiled already, or where to fetch it (default: next to walloc.mjs). */
+  /**
+   * walloc.wasm compiled already, or where to fetch it (default: next to walloc.mjs); with `gc`,
+   * walloc-gc.wasm (another module is a TypeError).
+   */
   module?: WebAssembly.Module | string | URL;
   /** Used by loadAsset (default: globalThis.fetch). */
   fetch?: (url: string) => Promise<Response>;
@@ -71,7 +80,24 @@ export interface WallocStats {
   /** memoryBytes / 65536: always an integer, up to 65536. */
   pages: number;
   tierBytes: number;
+  /** Pages held by the garbage collector's spans (0 while the collector is not in use). */
+  gcBytes: number;
   tiers: TierStats[];
+}
+
+/** The collector's figures, from Walloc.gcStats(). */
+export interface GcStats {
+  /** Bytes of the collector's spans (stats().gcBytes). */
+  heapBytes: number;
+  /** Free bytes inside those spans. */
+  freeBytes: number;
+  /** Bytes allocated since the heap was created. */
+  totalBytes: number;
+  /** Bytes allocated since the last collection. */
+  bytesSinceGC: number;
+  collections: number;
+  /** Root slots: gcSetRoot takes 0 to roots - 1. */
+  roots: number;
 }
 
 /**
@@ -145,6 +171,24 @@ export declare class Walloc {
   getAsset(url: string | URL): Uint8Array;
   evictAsset(url: string | URL): Record<string, Uint8Array>;
   assets(): string[];
+
+  /**
+   * The garbage collector, on a heap instantiated with `gc` (an Error otherwise). The collector
+   * sees only root slots and the words of scanned objects they reach, never a number JavaScript
+   * holds: an object must be rooted (gcSetRoot) or stored in a rooted scanned object before the
+   * next gcAlloc, which may collect it. A collected object's views are dead.
+   *
+   * gcAlloc: a zeroed object, scanned at each aligned 32-bit word unless `atomic` (TypeError for
+   * options that are not { atomic?: boolean }); `size` as malloc's, out of memory after a
+   * collection. free, realloc and usableSize refuse GC objects; view and the copies take them.
+   */
+  gcAlloc(size: number, options?: { atomic?: boolean }): Pointer;
+  /** `slot`: 0..gcStats().roots - 1; `ptr`: 0 (empties it) or a live GC object's start; else RangeError. Returns what the slot held. */
+  gcSetRoot(slot: number, ptr: Pointer): Pointer;
+  gcCollect(): void;
+  /** The usable size of the live GC object starting at `ptr`, else 0. */
+  gcSize(ptr: Pointer): number;
+  gcStats(): GcStats;
 
   stats(): WallocStats;
   memoryMap(): Uint8Array;

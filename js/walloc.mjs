@@ -1,79 +1,27 @@
 // walloc.mjs - the walloc heap for JavaScript: malloc/free with numeric pointers, checked
 // typed-array views and copies, tiered arenas and an asset cache in the SCENE tier.
-// Runs unchanged in node >= 20 and in browsers; walloc.wasm sits next to this file.
+// Runs unchanged in node >= 20 and in browsers; walloc.wasm (walloc-gc.wasm for a heap with the
+// garbage collector) and checks.mjs sit next to this file.
+
+import {
+  MAX_U32, atomicOption, bytesOf, describe, elementSize, gcOption, hex, integer, pointer, tierLayout, u32,
+} from './checks.mjs';
 
 // js.mk links walloc.wasm with --initial-memory=131072: its static data and stack fit in two
 // pages, and a memory handed in must have at least these.
 const INITIAL_PAGES = 2;
 const WASM_PAGE_BYTES = 65536;
 const SLICE_BYTES = 4096;
-const MAX_U32 = 0xffffffff;
 const MAX_PAGES = 65536; // wasm32 addresses 4 GiB: 2^32 bytes, one more than MAX_U32
-const MAX_ALIGNMENT = 2 ** 31;
-const KIB = 1024;
 
 /** Tier indices of the default layout. */
 export const TIER = Object.freeze({ RENDER: 0, SCENE: 1, ENTITY: 2 });
-const DEFAULT_TIER_NAMES = ['render', 'scene', 'entity'];
-const DEFAULT_TIER_RESERVE = 1024 * KIB;
-const MAX_TIERS = 8;
 
-/** What each byte of memoryMap() says about its 4 KiB slice of linear memory. */
-export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6 });
-
-const hex = (n) => `0x${n.toString(16)}`;
-
-// How a refused value reads in a message: strings quoted, BigInts marked, objects by kind.
-function describe(value) {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
-
-// Every number bound for a wasm i32 parameter passes through here first: wasm itself would take
-// anything (ToInt32 makes NaN, null and undefined 0, 1.5 1, '8' 8, -1 0xffffffff) and walloc
-// would act on a value other than the one the caller, and this wrapper, believe in. Not a number
-// or not an integer (NaN, Infinity included) is a TypeError, a negative one a RangeError.
-function integer(value, what) {
-  if (typeof value !== 'number') throw new TypeError(`walloc: ${what} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value)) throw new TypeError(`walloc: ${what} must be an integer, got ${describe(value)}`);
-  if (value < 0) throw new RangeError(`walloc: ${what} must not be negative, got ${value}`);
-  return value;
-}
-
-// An integer that must reach wasm whole: 2^32 + 8 would arrive as 8.
-function u32(value, what) {
-  integer(value, what);
-  if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${value} does not fit in 32 bits`);
-  return value;
-}
-
-function pointer(value, what = 'pointer') {
-  integer(value, what);
-  if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${hex(value)} lies outside 32-bit memory`);
-  return value;
-}
-
-// The element size a view is checked with. Only 1, 2, 4 and 8 are real; NaN or a fraction
-// (a subclass may say anything) would make the range check pass for any length.
-function elementSize(Ctor) {
-  const size = Ctor?.BYTES_PER_ELEMENT;
-  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
-    throw new TypeError(`walloc: view needs a typed array constructor (BYTES_PER_ELEMENT 1, 2, 4 or 8), got ${describe(size)}`);
-  }
-  return size;
-}
-
-function bytesOf(source) {
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-  throw new TypeError('walloc: copyIn needs an ArrayBuffer or a typed array / DataView');
-}
+/** What each byte of memoryMap() says about its 4 KiB slice of linear memory (GC: the collector's spans). */
+export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6, GC: 7 });
 
 let defaultModule;
+let defaultGcModule;
 
 // Compiles walloc.wasm from a URL: read from disk for file: URLs (node), fetched otherwise.
 async function compileFrom(url) {
@@ -84,46 +32,6 @@ async function compileFrom(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`walloc: cannot load ${url}: HTTP ${response.status}`);
   return WebAssembly.compile(await response.arrayBuffer());
-}
-
-// The tiers option, checked whole before anything is created. walloc_tiers_create refuses bad
-// shares and alignments too, but only as they arrive: a share of 2^32 + 50 would reach it as
-// 50 and an alignment of 2^32 + 8 as 8, so every value is proven to fit here first.
-function tierLayout(tiers) {
-  if (tiers === false) return null;
-  if (tiers != null && typeof tiers !== 'object') {
-    throw new TypeError(`walloc: tiers must be an object or false, got ${describe(tiers)}`);
-  }
-  const { reserveBytes = DEFAULT_TIER_RESERVE, layout } = tiers ?? {};
-  u32(reserveBytes, 'tiers.reserveBytes');
-  if (layout === undefined) return { reserveBytes, layout: null, names: DEFAULT_TIER_NAMES };
-  if (!Array.isArray(layout)) throw new TypeError(`walloc: tiers.layout must be an array, got ${describe(layout)}`);
-  if (layout.length === 0 || layout.length > MAX_TIERS) {
-    throw new RangeError(`walloc: tiers.layout must list 1 to ${MAX_TIERS} tiers`);
-  }
-  const checked = layout.map(tierConfig);
-  const total = checked.reduce((sum, tier) => sum + tier.share, 0);
-  if (total > 100) throw new RangeError(`walloc: cannot create tiers: the shares of tiers.layout add up to ${total}, more than 100`);
-  return { reserveBytes, layout: checked, names: checked.map((t) => t.name) };
-}
-
-// One entry of tiers.layout: a name, a share of 0..100 percent, an alignment that is a power of
-// two up to 2^31 (walloc's limit; the next one, 2^32, would not even reach it).
-function tierConfig(tier, i) {
-  const field = `tiers.layout[${i}]`;
-  if (typeof tier !== 'object' || tier === null) {
-    throw new TypeError(`walloc: ${field} must be an object { name, share, alignment }, got ${describe(tier)}`);
-  }
-  const { name, share, alignment = 8 } = tier;
-  if (typeof name !== 'string' || name === '') throw new TypeError(`walloc: ${field}.name must be a non-empty string`);
-  integer(share, `${field}.share`);
-  if (share > 100) throw new RangeError(`walloc: ${field}.share must be a percentage, 0 to 100, got ${share}`);
-  integer(alignment, `${field}.alignment`);
-  // The bit test needs alignment <= 2^31, where & still sees all of it; the || tests that first.
-  if (alignment === 0 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) !== 0) {
-    throw new RangeError(`walloc: ${field}.alignment must be a power of two up to 2^31, got ${alignment}`);
-  }
-  return { name, share, alignment };
 }
 
 /**
@@ -145,6 +53,7 @@ export class Walloc {
   #tiers = [];
   #tierBlocks = new Map();
   #assets = new Map();
+  #roots = 0; // root slots of the collector; 0 without it
 
   /** Use Walloc.instantiate(); the constructor is internal. */
   constructor(instance, memory, { throwOnOOM, fetch: fetcher }) {
@@ -160,22 +69,30 @@ export class Walloc {
   /**
    * Compiles (once) and instantiates walloc. Options: maxBytes (cap on linear memory),
    * memory (a WebAssembly.Memory to use instead of a new one), tiers ({ reserveBytes, layout:
-   * [{ name, share, alignment }] } or false), throwOnOOM (default true), module (a
-   * WebAssembly.Module or URL of walloc.wasm), fetch (used by loadAsset).
+   * [{ name, share, alignment }] } or false), gc (true or { roots } for the garbage collector
+   * with that many root slots, default 1024; it loads walloc-gc.wasm), throwOnOOM (default true),
+   * module (a WebAssembly.Module or URL of walloc.wasm; with gc, of walloc-gc.wasm), fetch (used by
+   * loadAsset).
    * The numbers are checked before anything is compiled or created, like every argument below:
    * maxBytes as setLimit's; tiers.reserveBytes an integer 0..2^32-1; each share an integer
-   * 0..100, together at most 100; each alignment a power of two up to 2^31. A value of the
-   * wrong type or not an integer rejects with a TypeError, one out of range with a RangeError,
-   * each naming the option.
+   * 0..100, together at most 100; each alignment a power of two up to 2^31; gc.roots an integer
+   * 1..2^30-1. A value of the wrong type or not an integer rejects with a TypeError, one out of
+   * range with a RangeError, each naming the option; a module without the collector for gc, with
+   * a TypeError.
    */
   static async instantiate(options = {}) {
-    const { maxBytes, memory: given, tiers, throwOnOOM = true, module: source, fetch: fetcher } = options;
+    const { maxBytes, memory: given, tiers, gc, throwOnOOM = true, module: source, fetch: fetcher } = options;
     if (maxBytes !== undefined) integer(maxBytes, 'maxBytes');
     const layout = tierLayout(tiers);
+    const collector = gcOption(gc);
     let module;
     if (source instanceof WebAssembly.Module) module = source;
     else if (source !== undefined) module = await compileFrom(new URL(source, import.meta.url));
+    else if (collector) module = await (defaultGcModule ??= compileFrom(new URL('./walloc-gc.wasm', import.meta.url)));
     else module = await (defaultModule ??= compileFrom(new URL('./walloc.wasm', import.meta.url)));
+    if (collector && !WebAssembly.Module.exports(module).some(({ name }) => name === 'wjs_gc_start')) {
+      throw new TypeError('walloc: gc needs walloc-gc.wasm; the module given has no collector');
+    }
     let memory = given;
     if (memory === undefined) memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
     else if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('walloc: memory must be a WebAssembly.Memory');
@@ -185,6 +102,7 @@ export class Walloc {
     const heap = new Walloc(instance, memory, { throwOnOOM, fetch: fetcher ?? ((url) => fetch(url)) });
     if (maxBytes !== undefined) heap.setLimit(maxBytes);
     if (layout) heap.#createTiers(layout);
+    if (collector) heap.#startCollector(collector);
     return heap;
   }
 
@@ -219,7 +137,7 @@ export class Walloc {
 
   /** Resizes a block (may move it); on failure (a size past 2^32 - 1 included) the old block is untouched. */
   realloc(ptr, size) {
-    this.#notTierBlock(pointer(ptr), 'realloc');
+    this.#mallocOnly(pointer(ptr), 'realloc');
     integer(size, 'size');
     if (size > MAX_U32) return this.#outOfMemory('realloc', size);
     const stack = this.#stack.value;
@@ -234,7 +152,7 @@ export class Walloc {
 
   /** Frees a block; free(0) does nothing. A double or invalid free throws walloc's message. */
   free(ptr) {
-    this.#notTierBlock(pointer(ptr), 'free');
+    this.#mallocOnly(pointer(ptr), 'free');
     const stack = this.#stack.value;
     try {
       this.#exports.walloc_free(ptr);
@@ -278,13 +196,13 @@ export class Walloc {
     return () => this.#growListeners.delete(listener);
   }
 
-  // ---- views and copies, checked against the block ----
+  // ---- views and copies, checked against the block: malloc's, a tier's or a live GC object ----
 
   /**
    * A `Ctor` (default Uint8Array) of `length` elements over the block at `ptr`, from `offset`
    * bytes into it (a multiple of the element size), on the current buffer. Valid until memory
-   * grows or the block is freed or recycled. `Ctor` must be a typed array constructor whose
-   * BYTES_PER_ELEMENT is 1, 2, 4 or 8 (TypeError otherwise), and the view it makes must lie in
+   * grows or the block is freed, recycled or collected. `Ctor` must be a typed array constructor
+   * whose BYTES_PER_ELEMENT is 1, 2, 4 or 8 (TypeError otherwise), and the view it makes must lie in
    * the block (a subclass that understates its element size gets a RangeError).
    */
   view(ptr, length, Ctor = Uint8Array, offset = 0) {
@@ -433,21 +351,92 @@ export class Walloc {
     return Object.fromEntries(survivors.map(([name]) => [name, this.getAsset(name)]));
   }
 
+  // ---- the garbage collector (instantiate with gc) ----
+  //
+  // The collector finds objects from the root slots alone: a pointer JavaScript holds is a number
+  // it cannot see. An object that no root slot reaches, directly or through the words of scanned
+  // objects that one reaches, may be collected by any later gcAlloc or gcCollect, and its views
+  // are dead then, like a freed block's. Without gc these methods throw an Error.
+
+  /**
+   * A zeroed GC object of `size` bytes. It is scanned at each aligned 32-bit word, which keeps
+   * alive any object it points into, unless `options.atomic` is true (numbers, strings: never
+   * scanned). Root it with gcSetRoot, or store it in an object that is rooted, before the next
+   * gcAlloc, which may collect. O(1) amortized, a collection now and then. 0 or RangeError when
+   * memory runs out (any size past 2^32 - 1), after a collection.
+   */
+  gcAlloc(size, options) {
+    this.#collector('gcAlloc');
+    integer(size, 'size');
+    const atomic = atomicOption(options);
+    const { GC_malloc: scanned, GC_malloc_atomic: plain } = this.#exports;
+    const ptr = size > MAX_U32 ? 0 : (atomic ? plain(size) : scanned(size)) >>> 0;
+    return this.#grown(ptr) || this.#outOfMemory('gcAlloc', size);
+  }
+
+  /**
+   * Puts `ptr`, the start of a live GC object, in root slot `slot` (0 to gcStats().roots - 1):
+   * it stays alive, with all it reaches, until the slot changes. `ptr` 0 empties the slot.
+   * Returns what the slot held (0: nothing). A slot out of range, or a `ptr` that is not a live
+   * GC object's start, is a RangeError that changes nothing. O(1).
+   */
+  gcSetRoot(slot, ptr) {
+    const roots = this.#collector('gcSetRoot');
+    integer(slot, 'slot');
+    if (slot >= roots) throw new RangeError(`walloc: no root slot ${slot} (the heap has ${roots})`);
+    if (pointer(ptr) !== 0 && this.gcSize(ptr) === 0) {
+      throw new RangeError(`walloc: gcSetRoot(${slot}, ${hex(ptr)}): not the start of a live GC object`);
+    }
+    return this.#exports.wjs_gc_set_root(slot, ptr) >>> 0;
+  }
+
+  /**
+   * Collects now: GC objects no root slot reaches are freed, and spans left empty go back to the
+   * heap. O(reachable bytes + GC spans).
+   */
+  gcCollect() {
+    this.#collector('gcCollect');
+    this.#exports.GC_gcollect();
+    this.#grown(0);
+  }
+
+  /**
+   * The usable size of the live GC object starting at `ptr`; 0 for any other pointer (a collected
+   * object, a malloc block, 0). O(1).
+   */
+  gcSize(ptr) {
+    this.#collector('gcSize');
+    return this.#exports.GC_size(pointer(ptr)) >>> 0;
+  }
+
+  /**
+   * The collector's figures: heapBytes (its spans, as stats().gcBytes), freeBytes (free inside
+   * them), totalBytes (allocated in all), bytesSinceGC (allocated since the last collection),
+   * collections, roots (root slots). O(1).
+   */
+  gcStats() {
+    const roots = this.#collector('gcStats');
+    this.#exports.wjs_gc_stats();
+    const w = this.#words(5);
+    return { heapBytes: w[0], freeBytes: w[1], totalBytes: w[2], bytesSinceGC: w[3], collections: w[4], roots };
+  }
+
   // ---- statistics ----
 
   /**
-   * Heap counters (tierBytes: pages held by tiers) and, per tier, { name, used, capacity,
-   * highWater, totalAllocated, recycled, chunks, resets }. memoryBytes and pages are the memory's
-   * exact size, up to 2^32 bytes and 65536 pages: they are read from the memory itself, since
+   * Heap counters (tierBytes: pages held by tiers, gcBytes: by the collector) and, per tier,
+   * { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. memoryBytes and
+   * pages are the memory's exact size, up to 2^32 bytes and 65536 pages: they are read from the memory itself, since
    * walloc_get_stats clamps memory_bytes to SIZE_MAX, 2^32 - 1 on wasm32.
    */
   stats() {
     this.#exports.wjs_stats();
-    const w = this.#words(10);
+    const w = this.#words(11);
     const memoryBytes = this.#memory.buffer.byteLength;
     return {
       heapBytes: w[0], liveBytes: w[1], peakLiveBytes: w[2], freeBytes: w[3], metaBytes: w[4],
       allocCount: w[5], freeCount: w[6], growCount: w[7], memoryBytes, pages: memoryBytes / WASM_PAGE_BYTES, tierBytes: w[9],
+      gcBytes: w[10],
       tiers: this.#tiers.map((tier, index) => this.#tierStats(index)),
     };
   }
@@ -510,6 +499,20 @@ export class Walloc {
     return this.#buffer;
   }
 
+  #startCollector({ roots }) {
+    if (!this.#exports.wjs_gc_start(roots)) {
+      throw new RangeError(`walloc: cannot start the collector: out of memory for ${roots} root slots`);
+    }
+    this.#roots = roots;
+    this.#grown(0);
+  }
+
+  // The root slot count, for a method that needs the collector; an Error without it.
+  #collector(what) {
+    if (!this.#roots) throw new Error(`walloc: ${what} needs the garbage collector: instantiate with { gc: true }`);
+    return this.#roots;
+  }
+
   #createTiers({ reserveBytes, layout, names }) {
     const strings = [];
     if (layout) {
@@ -566,7 +569,8 @@ export class Walloc {
 
   #blockSize(ptr) {
     const block = this.#tierBlocks.get(ptr);
-    return block ? block.size : this.usableSize(ptr);
+    if (block) return block.size;
+    return (this.#roots && this.#exports.GC_size(ptr) >>> 0) || this.usableSize(ptr);
   }
 
   /** The address `offset` bytes into the block at `ptr`, once `bytes` from there are proven to
@@ -583,8 +587,12 @@ export class Walloc {
     return ptr + offset;
   }
 
-  #notTierBlock(ptr, what) {
+  // Tier blocks are recycled whole and GC objects by the collector: neither is freed or resized alone.
+  #mallocOnly(ptr, what) {
     if (this.#tierBlocks.has(ptr)) throw new Error(`walloc: ${what} of tier block ${hex(ptr)} (tiers are recycled whole)`);
+    if (this.#roots && this.#exports.GC_size(ptr) !== 0) {
+      throw new Error(`walloc: ${what} of GC object ${hex(ptr)} (the collector frees it once no root reaches it)`);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // The demo in Debian's chromium, driven by playwright-core (no browser download): serves it on
 // localhost, runs the simulation twice and stops a third run half-way, then fails on any
-// [FAIL] line, console error or page error. Saves a screenshot to build/js/demo.png.
+// [FAIL] line, console error or page error, or when the memory map shows no cell in the colour
+// its legend gives GC spans. Saves a screenshot to build/js/demo.png.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 const SCREENSHOT = new URL('../../build/js/demo.png', import.meta.url);
 const SUMMARY = /^Summary: (\d+) passed, (\d+) failed$/m;
 const RUN_TIMEOUT_MS = 120000;
+const MAP_HEIGHT = 296; // demo.mjs draws the memory map in the canvas's top rows, the tier bars below
 
 const problems = [];
 const { server, url } = await serve(0);
@@ -30,6 +32,21 @@ async function runOnce(page, round) {
   console.log(`run ${round}: ${text.match(SUMMARY)[0]}`);
 }
 
+// Cells of the memory map in the legend's colour for GC spans (-1 when the legend has no entry).
+function gcCells(page) {
+  return page.evaluate((height) => {
+    const entry = [...document.querySelectorAll('#legend span')].find((span) => span.textContent.startsWith('GC spans'));
+    if (!entry) return -1;
+    const hex = entry.style.getPropertyValue('--c').trim();
+    const [r, g, b] = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
+    const canvas = document.getElementById('map');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, height);
+    let pixels = 0;
+    for (let i = 0; i < data.length; i += 4) pixels += data[i] === r && data[i + 1] === g && data[i + 2] === b;
+    return pixels;
+  }, MAP_HEIGHT);
+}
+
 try {
   const page = await browser.newPage();
   page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
@@ -40,6 +57,9 @@ try {
   });
   await page.goto(`${url}/demo/`);
   await runOnce(page, 1);
+  const gcPixels = await gcCells(page);
+  if (gcPixels <= 0) problems.push(`the memory map shows no GC spans (${gcPixels} pixels in their colour)`);
+  console.log(`run 1: ${gcPixels} pixels of the memory map in the GC colour`);
   mkdirSync(new URL('.', SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
   await runOnce(page, 2);

@@ -1,5 +1,6 @@
-// The npm package: `npm pack` ships walloc.mjs, walloc.d.ts and walloc.wasm, and a project that
-// installs the tarball (offline: the package has no dependencies) can import and use it.
+// The npm package: `npm pack` ships walloc.mjs (with checks.mjs), walloc.d.ts, walloc.wasm and
+// walloc-gc.wasm, and a project that installs the tarball (offline: the package has no
+// dependencies) can import and use it, the collector included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE = fileURLToPath(new URL('../../js/', import.meta.url));
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 
-test('npm pack ships the module, its types and the wasm', () => {
+test('npm pack ships the module, its types and both wasm modules', () => {
   const [{ files }] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], PACKAGE));
-  assert.deepEqual(files.map((f) => f.path).sort(), ['package.json', 'walloc.d.ts', 'walloc.mjs', 'walloc.wasm']);
+  assert.deepEqual(files.map((f) => f.path).sort(), ['checks.mjs', 'package.json', 'walloc-gc.wasm', 'walloc.d.ts', 'walloc.mjs', 'walloc.wasm']);
 });
 
 test('an installed tarball works from node_modules', () => {
@@ -23,9 +24,10 @@ test('an installed tarball works from node_modules', () => {
     writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }');
     npm(['install', '--offline', '--no-audit', '--no-fund', join(dir, tarball)], dir);
     const script = "import { Walloc } from 'walloc'; const h = await Walloc.instantiate(); const p = h.malloc(10); " +
-      "h.copyIn(p, new Uint8Array([7])); console.log(h.copyOut(p, 1)[0], h.tierAlloc(Walloc.TIER.SCENE, 8) > 0);";
+      "h.copyIn(p, new Uint8Array([7])); const g = await Walloc.instantiate({ gc: true }); " +
+      "console.log(h.copyOut(p, 1)[0], h.tierAlloc(Walloc.TIER.SCENE, 8) > 0, g.gcSetRoot(0, g.gcAlloc(8)) === 0);";
     writeFileSync(join(dir, 'use.mjs'), script);
-    assert.equal(execFileSync(process.execPath, ['use.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), '7 true');
+    assert.equal(execFileSync(process.execPath, ['use.mjs'], { cwd: dir, encoding: 'utf8' }).trim(), '7 true true');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

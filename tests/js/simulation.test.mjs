@@ -1,5 +1,5 @@
-// The demo's simulation, run headless in node against the demo server: every check passes, and
-// a second run in a fresh heap does too.
+// The demo's simulation, run headless in node against the demo server: every check passes, the
+// garbage collector's among them, and a second run in a fresh heap does too.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulation, FRAMES } from '../../demo/simulation.mjs';
@@ -25,5 +25,6 @@ test('the simulation passes every check, twice', async () => {
     assert.equal(sim.frame, FRAMES);
     assert.match(summary, /^Summary: \d+ passed, 0 failed$/);
     assert.ok(sim.passed >= 14, summary);
+    assert.equal(lines.filter((l) => /^pass: (GC|memory map: \d+ slices of GC spans)/.test(l)).length, 4, lines.join('\n'));
   }
 });

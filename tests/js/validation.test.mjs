@@ -202,12 +202,13 @@ test('sizes past 32 bits are out-of-memory results: 0 with throwOnOOM false', as
   }
 });
 
-test('instantiate refuses malformed maxBytes, reserveBytes, share and alignment', async () => {
+test('instantiate refuses malformed maxBytes, reserveBytes, share, alignment and gc.roots', async () => {
   const options = [
     ['maxBytes', (v) => ({ maxBytes: v }), { optional: true, cap: true }],
     ['tiers.reserveBytes', (v) => ({ tiers: { reserveBytes: v } }), { optional: true }],
     ['share', (v) => ({ tiers: { layout: [{ name: 'a', share: v }] } })],
     ['alignment', (v) => ({ tiers: { layout: [{ name: 'a', share: 10, alignment: v }] } }), { optional: true }],
+    ['gc.roots', (v) => ({ gc: { roots: v } }), { optional: true }],
   ];
   for (const [name, make, { optional, cap } = {}] of options) {
     for (const value of BAD) {
@@ -221,4 +222,45 @@ test('instantiate refuses malformed maxBytes, reserveBytes, share and alignment'
       await assert.rejects(Walloc.instantiate(make(value)), (e) => rejected(e) && e.message.includes(name), what);
     }
   }
+});
+
+test('instantiate refuses a gc option that is not a boolean or { roots } with 1 to 2^30 - 1 slots', async () => {
+  for (const gc of [1, 'yes', null, 8n]) {
+    await assert.rejects(Walloc.instantiate({ gc }), (e) => e instanceof TypeError && /walloc: gc must be/.test(e.message), show(gc));
+  }
+  for (const roots of [0, 2 ** 30]) {
+    await assert.rejects(Walloc.instantiate({ gc: { roots } }),
+      (e) => e instanceof RangeError && e.message.includes('gc.roots'), show(roots));
+  }
+  const heap = await Walloc.instantiate({ gc: { roots: 1 }, tiers: false });
+  assert.equal(heap.gcStats().roots, 1);
+});
+
+// The collector's methods, fed each malformed value on a heap whose rooted object must keep its
+// contents, and whose collector must not allocate or collect on a refused call.
+const GC_CALLS = [
+  ['gcAlloc(size)', (h, c, v) => h.gcAlloc(v), { sized: true }],
+  ['gcAlloc(options)', (h, c, v) => h.gcAlloc(8, v), { optional: true, options: true }],
+  ['gcSetRoot(slot)', (h, c, v) => h.gcSetRoot(v, c.ptr)],
+  ['gcSetRoot(ptr)', (h, c, v) => h.gcSetRoot(1, v)],
+  ['gcSize(ptr)', (h, c, v) => h.gcSize(v)],
+];
+const BAD_OPTIONS = [null, 1, 'atomic', 8n, { atomic: 1 }, { atomic: 'true' }, { atomic: null }];
+
+test('the collector\'s parameters refuse malformed values and leave it as it was', async () => {
+  const heap = await Walloc.instantiate({ gc: { roots: 4 }, tiers: false });
+  const ptr = heap.gcAlloc(64);
+  heap.gcSetRoot(0, ptr);
+  heap.copyIn(ptr, Uint8Array.from({ length: 64 }, (_, i) => i * 7 + 3));
+  const snapshot = () => ({ contents: heap.copyOut(ptr, 64), gc: heap.gcStats(), roots: heap.gcSetRoot(0, ptr) });
+  const before = snapshot();
+  for (const [name, call, { optional, options } = {}] of GC_CALLS) {
+    for (const value of options ? BAD_OPTIONS : BAD) {
+      if (value === undefined && optional) continue;
+      const what = `${name} with ${show(value)}`;
+      assert.throws(() => call(heap, { ptr }, value), rejected, what);
+      assert.deepEqual(snapshot(), before, `${what}: the collector changed`);
+    }
+  }
+  heap.check();
 });

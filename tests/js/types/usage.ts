@@ -2,7 +2,7 @@
 // sees it through the package's "exports". Each @ts-expect-error line is a misuse the types
 // must reject; should a declaration loosen (to any, say), tsc reports the directive as unused
 // and the check fails.
-import Walloc, { SLICE, TIER, type Pointer, type TierMark, type WallocStats } from 'walloc';
+import Walloc, { SLICE, TIER, type GcStats, type Pointer, type TierMark, type WallocStats } from 'walloc';
 
 export async function usage(): Promise<number> {
   const heap: Walloc = await Walloc.instantiate({
@@ -25,6 +25,19 @@ export async function usage(): Promise<number> {
   const isTier: boolean = owner === SLICE.TIER;
   const asset: Promise<Uint8Array> = heap.loadAsset(new URL('https://example.com/a.bin'));
   void [bytes, floats, copied, tail, unsubscribe, asset, isTier];
+
+  const collected: Walloc = await Walloc.instantiate({ gc: { roots: 16 }, tiers: false });
+  const node: Pointer = collected.gcAlloc(16);
+  const previous: Pointer = collected.gcSetRoot(0, node);
+  collected.view(node, 1, Uint32Array)[0] = collected.gcAlloc(8, { atomic: true });
+  collected.gcCollect();
+  const gc: GcStats = collected.gcStats();
+  const isGc: boolean = collected.memoryMap()[node >>> 12] === SLICE.GC;
+  void [previous, gc.heapBytes + collected.gcSize(node) + collected.stats().gcBytes, isGc];
+  // @ts-expect-error atomic is a boolean, not a kind name
+  collected.gcAlloc(8, { atomic: 'yes' });
+  // @ts-expect-error root slots are counted, not named
+  await Walloc.instantiate({ gc: { roots: '16' } });
 
   // @ts-expect-error a size is a number
   heap.malloc('64');
