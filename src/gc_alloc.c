@@ -178,14 +178,16 @@ static int falsely_reachable(const struct span *s, unsigned kind) {
     return wl_gc_blacklisted(s->first, reach);
 }
 
-/* Only the free pool is searched: a try that grew memory is the last, or each would add a
- * whole object's size to the heap. */
+/* Tries that grow memory stop once it grew by the object's size or an eighth of the heap,
+ * whichever is more: each adds to the heap for good, and a large array tried eight times over
+ * would add eight of itself. */
 static struct span *large_span(uint32_t slices, unsigned kind, wl_descr d) {
     struct span *held[WL_GC_PLACEMENT_TRIES], *s;
     int count = 0;
-    uint32_t end = wl_heap.end_slice;
+    uint32_t end = wl_heap.end_slice, heap = end - wl_heap.first_slice;
+    uint32_t may_grow = slices > heap / 8 ? slices : heap / 8;
     while ((s = take_span(slices, kind, WL_GC_LARGE_CLASS, d)) && count < WL_GC_PLACEMENT_TRIES &&
-           wl_heap.end_slice == end && falsely_reachable(s, kind))
+           wl_heap.end_slice - end < may_grow && falsely_reachable(s, kind))
         held[count++] = s;
     if (!s && count) s = held[--count];
     while (count) give_back(held[--count]);
