@@ -1,12 +1,12 @@
 // A small static server for the browser demo: serves js/ and demo/ of the repository on
-// localhost only. `node demo/serve.mjs [port]` (default 8080) or import { serve }.
+// localhost only. `node demo/serve.mjs [port]` (default 8080) or import { serve }, which can
+// serve another directory too (the browser test serves a project that installed the package).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVED = ['js', 'demo'].map((dir) => resolve(ROOT, dir) + sep);
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -16,14 +16,14 @@ const TYPES = {
   '.wasm': 'application/wasm',
 };
 
-async function answer(request, response) {
+async function answer(request, response, root, served) {
   const { pathname } = new URL(request.url, 'http://localhost');
   if (pathname === '/' || pathname === '/demo') {
     response.writeHead(302, { location: '/demo/' });
     return response.end();
   }
-  const path = resolve(ROOT, `.${decodeURIComponent(pathname)}${pathname.endsWith('/') ? 'index.html' : ''}`);
-  if (request.method !== 'GET' || !SERVED.some((dir) => path.startsWith(dir))) {
+  const path = resolve(root, `.${decodeURIComponent(pathname)}${pathname.endsWith('/') ? 'index.html' : ''}`);
+  if (request.method !== 'GET' || !served.some((dir) => path.startsWith(dir))) {
     response.writeHead(404);
     return response.end('not found');
   }
@@ -37,11 +37,13 @@ async function answer(request, response) {
   }
 }
 
-/** Starts the server on 127.0.0.1; port 0 picks a free one. Resolves to { server, url }. */
-export function serve(port = 8080) {
+/** Starts the server on 127.0.0.1; port 0 picks a free one. Serves the directories `dirs` of
+ * `root` (the repository's js/ and demo/ unless told). Resolves to { server, url }. */
+export function serve(port = 8080, root = ROOT, dirs = ['js', 'demo']) {
+  const served = dirs.map((dir) => resolve(root, dir) + sep);
   return new Promise((done, fail) => {
     const server = createServer((request, response) => {
-      answer(request, response).catch(() => response.destroy());
+      answer(request, response, root, served).catch(() => response.destroy());
     });
     server.once('error', fail);
     server.listen(port, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}` }));

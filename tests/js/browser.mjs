@@ -1,9 +1,11 @@
 // The demo in Debian's chromium, driven by playwright-core (no browser download): serves it on
 // localhost, runs the simulation twice and stops a third run half-way, then fails on any
 // [FAIL] line, console error or page error, or when the memory map shows no cell in the colour
-// its legend gives GC spans. Saves a screenshot to build/js/demo.png.
+// its legend gives GC spans. Saves a screenshot to build/js/demo.png. Then the npm package as a
+// user gets it: packed, installed into a fresh project, imported from its node_modules by a page.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '../../demo/serve.mjs';
@@ -47,7 +49,45 @@ function gcCells(page) {
   }, MAP_HEIGHT);
 }
 
+// A page of a project that installed the packed tarball (offline: the package has no
+// dependencies) allocates, writes and reads back, and uses the collector.
+const PACKAGE_PAGE = `<!doctype html><script type="module">
+import { Walloc } from '/node_modules/walloc-heap/walloc.mjs';
+const heap = await Walloc.instantiate(), gc = await Walloc.instantiate({ gc: true });
+const p = heap.malloc(16);
+heap.copyIn(p, new Uint8Array([42]));
+gc.gcSetRoot(0, gc.gcAlloc(64));
+document.title = \`ok \${heap.copyOut(p, 1)[0]} \${gc.gcStats().heapBytes > 0}\`;
+</script>`;
+
+async function installedPackageInAPage() {
+  const project = mkdtempSync(join(tmpdir(), 'walloc-consumer-'));
+  const npm = (args) => execFileSync('npm', args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const { server: consumer, url: at } = await (async () => {
+    const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', project, new URL('../../js/', import.meta.url).pathname])
+      .trim().split('\n').pop();
+    writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true }');
+    npm(['install', '--offline', '--no-audit', '--no-fund', join(project, tarball)]);
+    mkdirSync(join(project, 'web'));
+    writeFileSync(join(project, 'web', 'index.html'), PACKAGE_PAGE);
+    return serve(0, project, ['web', 'node_modules']);
+  })();
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => problems.push(`package page error: ${error.message}`));
+    await page.goto(`${at}/web/`);
+    await page.waitForFunction(() => document.title.startsWith('ok'), null, { timeout: 30000 });
+    const title = await page.title();
+    if (title !== 'ok 42 true') problems.push(`package page: "${title}"`);
+    console.log(`installed package in a page: ${title}`);
+  } finally {
+    consumer.close();
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
 try {
+  await installedPackageInAPage();
   const page = await browser.newPage();
   page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));

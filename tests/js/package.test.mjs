@@ -23,7 +23,7 @@ test('an installed tarball works from node_modules', () => {
     const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', dir], PACKAGE).trim().split('\n').pop();
     writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }');
     npm(['install', '--offline', '--no-audit', '--no-fund', join(dir, tarball)], dir);
-    const script = "import { Walloc } from 'walloc'; const h = await Walloc.instantiate(); const p = h.malloc(10); " +
+    const script = "import { Walloc } from 'walloc-heap'; const h = await Walloc.instantiate(); const p = h.malloc(10); " +
       "h.copyIn(p, new Uint8Array([7])); const g = await Walloc.instantiate({ gc: true }); " +
       "console.log(h.copyOut(p, 1)[0], h.tierAlloc(Walloc.TIER.SCENE, 8) > 0, g.gcSetRoot(0, g.gcAlloc(8)) === 0);";
     writeFileSync(join(dir, 'use.mjs'), script);

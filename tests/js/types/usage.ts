@@ -2,7 +2,7 @@
 // sees it through the package's "exports". Each @ts-expect-error line is a misuse the types
 // must reject; should a declaration loosen (to any, say), tsc reports the directive as unused
 // and the check fails.
-import Walloc, { SLICE, TIER, type GcStats, type Pointer, type TierMark, type WallocStats } from 'walloc';
+import Walloc, { SLICE, TIER, type GcStats, type Pointer, type TierMark, type WallocStats } from 'walloc-heap';
 
 export async function usage(): Promise<number> {
   const heap: Walloc = await Walloc.instantiate({
