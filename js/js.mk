@@ -3,7 +3,8 @@
 #   make js/walloc.wasm   the freestanding module walloc.mjs loads (part of `make`)
 #   make js/walloc-gc.wasm  the same with the garbage collector, for Walloc.instantiate({ gc })
 #   make test-js          node --test suites of the package (tests/js/*.test.mjs)
-#   make test-browser     the demo in Debian's chromium, driven by playwright-core
+#   make test-browser     the demo and the installed package in Debian's chromium (driven by
+#                         playwright-core) and Firefox ESR (puppeteer-core)
 #   make test-types       walloc.d.ts type-checked by tsc, as a TypeScript user imports it
 #   make demo-web         serves demo/index.html on http://localhost:8080/demo/
 #   make bench-js         copyIn/copyOut and fill/copy against typed-array and u32 loops
@@ -57,8 +58,9 @@ test-js: $(JS_MODULES)
 	$(NODE) --test tests/js/
 
 test-browser: $(JS_MODULES) $(JS_NODE_MODULES) | $(DEPS)
-	command -v chromium >/dev/null || bash scripts/install-deps
-	$(NODE) tests/js/browser.mjs
+	command -v chromium >/dev/null && command -v firefox-esr >/dev/null || bash scripts/install-deps
+	$(NODE) tests/js/browser.mjs chromium
+	$(NODE) tests/js/browser.mjs firefox
 
 demo-web: $(JS_MODULES)
 	$(NODE) demo/serve.mjs

@@ -1,37 +1,67 @@
-// The demo in Debian's chromium, driven by playwright-core (no browser download): serves it on
+// The demo in a real browser, with no browser download: Debian's chromium driven by
+// playwright-core (`node tests/js/browser.mjs chromium`, the default) or Debian's Firefox ESR
+// (SpiderMonkey) driven by puppeteer-core over WebDriver BiDi (`... firefox`). Serves the demo on
 // localhost, runs the simulation twice and stops a third run half-way, then fails on any
 // [FAIL] line, console error or page error, or when the memory map shows no cell in the colour
-// its legend gives GC spans. Saves a screenshot to build/js/demo.png. Then the npm package as a
-// user gets it: packed, installed into a fresh project, imported from its node_modules by a page.
-import { chromium } from 'playwright-core';
+// its legend gives GC spans; saves a screenshot to build/js/demo-<engine>.png. Before that, the
+// npm package as a user gets it: packed, installed into a fresh project, imported from its
+// node_modules by a page. Pages are read through evaluate() alone, which both drivers share.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '../../demo/serve.mjs';
 
+const ENGINE = process.argv[2] ?? 'chromium';
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOT = new URL('../../build/js/demo.png', import.meta.url);
+const VIEWPORT = { width: 1200, height: 1000 };
+const SCREENSHOT = new URL(`../../build/js/demo-${ENGINE}.png`, import.meta.url);
 const SUMMARY = /^Summary: (\d+) passed, (\d+) failed$/m;
 const RUN_TIMEOUT_MS = 120000;
 const MAP_HEIGHT = 296; // demo.mjs draws the memory map in the canvas's top rows, the tier bars below
 
+/** The browser of ENGINE, as { newPage(), close() }; each driver's pages take the same calls. */
+async function launch(profile) {
+  if (ENGINE === 'firefox') {
+    const { default: puppeteer } = await import('puppeteer-core');
+    const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true,
+      defaultViewport: VIEWPORT, userDataDir: profile });
+    return { newPage: () => browser.newPage(), close: () => browser.close() };
+  }
+  if (ENGINE !== 'chromium') throw new Error(`unknown engine ${ENGINE}: chromium or firefox`);
+  const { chromium } = await import('playwright-core');
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: VIEWPORT });
+  return { newPage: () => context.newPage(), close: () => context.close() };
+}
+
+/** Polls `test` (a function run in the page, given `arg`) until it returns true. */
+async function waitFor(page, test, arg, what) {
+  for (const start = Date.now(); !(await page.evaluate(test, arg));) {
+    if (Date.now() - start > RUN_TIMEOUT_MS) throw new Error(`${ENGINE}: timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const text = (page, selector) => page.evaluate((s) => document.querySelector(s).innerText, selector);
+
 const problems = [];
 const { server, url } = await serve(0);
-const profile = mkdtempSync(join(tmpdir(), 'walloc-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: { width: 1200, height: 1000 } });
+const profile = mkdtempSync(join(tmpdir(), `walloc-${ENGINE}-`));
+const browser = await launch(profile);
 
 async function runOnce(page, round) {
   await page.click('#start');
-  await page.waitForFunction((pattern) => new RegExp(pattern, 'm').test(document.getElementById('console').innerText),
-    SUMMARY.source, { timeout: RUN_TIMEOUT_MS });
-  const text = await page.innerText('#console');
-  const [, passed, failed] = text.match(SUMMARY);
-  for (const line of text.split('\n').filter((l) => l.startsWith('[FAIL]'))) problems.push(`run ${round}: ${line}`);
-  if (Number(failed) !== 0 || Number(passed) < 14) problems.push(`run ${round}: ${text.match(SUMMARY)[0]}`);
-  console.log(`run ${round}: ${text.match(SUMMARY)[0]}`);
+  await waitFor(page, (pattern) => new RegExp(pattern, 'm').test(document.getElementById('console').innerText),
+    SUMMARY.source, `the summary of run ${round}`);
+  const log = await text(page, '#console');
+  const [, passed, failed] = log.match(SUMMARY);
+  for (const line of log.split('\n').filter((l) => l.startsWith('[FAIL]'))) problems.push(`run ${round}: ${line}`);
+  if (Number(failed) !== 0 || Number(passed) < 14) problems.push(`run ${round}: ${log.match(SUMMARY)[0]}`);
+  console.log(`${ENGINE} run ${round}: ${log.match(SUMMARY)[0]}`);
 }
 
 // Cells of the memory map in the legend's colour for GC spans (-1 when the legend has no entry).
@@ -63,23 +93,21 @@ document.title = \`ok \${heap.copyOut(p, 1)[0]} \${gc.gcStats().heapBytes > 0}\`
 async function installedPackageInAPage() {
   const project = mkdtempSync(join(tmpdir(), 'walloc-consumer-'));
   const npm = (args) => execFileSync('npm', args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const { server: consumer, url: at } = await (async () => {
-    const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', project, new URL('../../js/', import.meta.url).pathname])
-      .trim().split('\n').pop();
-    writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true }');
-    npm(['install', '--offline', '--no-audit', '--no-fund', join(project, tarball)]);
-    mkdirSync(join(project, 'web'));
-    writeFileSync(join(project, 'web', 'index.html'), PACKAGE_PAGE);
-    return serve(0, project, ['web', 'node_modules']);
-  })();
+  const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', project, new URL('../../js/', import.meta.url).pathname])
+    .trim().split('\n').pop();
+  writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "private": true }');
+  npm(['install', '--offline', '--no-audit', '--no-fund', join(project, tarball)]);
+  mkdirSync(join(project, 'web'));
+  writeFileSync(join(project, 'web', 'index.html'), PACKAGE_PAGE);
+  const { server: consumer, url: at } = await serve(0, project, ['web', 'node_modules']);
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => problems.push(`package page error: ${error.message}`));
     await page.goto(`${at}/web/`);
-    await page.waitForFunction(() => document.title.startsWith('ok'), null, { timeout: 30000 });
-    const title = await page.title();
+    await waitFor(page, () => document.title.startsWith('ok'), null, 'the package page');
+    const title = await page.evaluate(() => document.title);
     if (title !== 'ok 42 true') problems.push(`package page: "${title}"`);
-    console.log(`installed package in a page: ${title}`);
+    console.log(`${ENGINE}: installed package in a page: ${title}`);
   } finally {
     consumer.close();
     rmSync(project, { recursive: true, force: true });
@@ -99,21 +127,21 @@ try {
   await runOnce(page, 1);
   const gcPixels = await gcCells(page);
   if (gcPixels <= 0) problems.push(`the memory map shows no GC spans (${gcPixels} pixels in their colour)`);
-  console.log(`run 1: ${gcPixels} pixels of the memory map in the GC colour`);
+  console.log(`${ENGINE} run 1: ${gcPixels} pixels of the memory map in the GC colour`);
   mkdirSync(new URL('.', SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
   await runOnce(page, 2);
 
   await page.click('#start');
-  await page.waitForFunction(() => /^frame (\d+)$/.test(document.getElementById('status').textContent) &&
-    Number(document.getElementById('status').textContent.slice(6)) >= 30, null, { timeout: RUN_TIMEOUT_MS });
+  await waitFor(page, () => /^frame (\d+)$/.test(document.getElementById('status').textContent) &&
+    Number(document.getElementById('status').textContent.slice(6)) >= 30, null, 'frame 30 of run 3');
   await page.click('#stop');
-  const status = await page.textContent('#status');
-  await page.waitForTimeout(300);
-  const after = await page.textContent('#status');
+  const status = await page.evaluate(() => document.getElementById('status').textContent);
+  await sleep(300);
+  const after = await page.evaluate(() => document.getElementById('status').textContent);
   if (!/^stopped at frame \d+$/.test(status) || after !== status) problems.push(`stop: status "${status}" then "${after}"`);
-  if (await page.isDisabled('#start')) problems.push('stop: Start is still disabled');
-  console.log(`run 3: ${status}`);
+  if (await page.evaluate(() => document.getElementById('start').disabled)) problems.push('stop: Start is still disabled');
+  console.log(`${ENGINE} run 3: ${status}`);
 } finally {
   await browser.close();
   server.close();
@@ -121,7 +149,7 @@ try {
 }
 
 if (problems.length > 0) {
-  console.error(`browser test failed:\n  ${problems.join('\n  ')}`);
+  console.error(`${ENGINE} browser test failed:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`browser test passed; screenshot ${SCREENSHOT.pathname}`);
+console.log(`${ENGINE} browser test passed; screenshot ${SCREENSHOT.pathname}`);
