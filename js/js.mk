@@ -57,7 +57,7 @@ $(JS_NODE_MODULES): tests/js/package.json tests/js/package-lock.json
 test-js: $(JS_MODULES)
 	$(NODE) --test tests/js/
 
-test-browser: $(JS_MODULES) $(JS_NODE_MODULES) | $(DEPS)
+test-browser: $(JS_MODULES) $(JS_NODE_MODULES) build/wasm32/tests/fs_test.wasm | $(DEPS)
 	command -v chromium >/dev/null && command -v firefox-esr >/dev/null || bash scripts/install-deps
 	$(NODE) tests/js/browser.mjs chromium
 	$(NODE) tests/js/browser.mjs firefox

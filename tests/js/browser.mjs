@@ -4,8 +4,9 @@
 // localhost, runs the simulation twice and stops a third run half-way, then fails on any
 // [FAIL] line, console error or page error, or when the memory map shows no cell in the colour
 // its legend gives GC spans; saves a screenshot to build/js/demo-<engine>.png. Before that, the
-// npm package as a user gets it: packed, installed into a fresh project, imported from its
-// node_modules by a page. Pages are read through evaluate() alone, which both drivers share.
+// npm package as a user gets it (packed, installed into a fresh project, imported from its
+// node_modules by a page) and the freestanding build's workout (tests/freestanding/page.html).
+// Pages are read through evaluate() alone, which both drivers share.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +50,7 @@ async function waitFor(page, test, arg, what) {
 const text = (page, selector) => page.evaluate((s) => document.querySelector(s).innerText, selector);
 
 const problems = [];
-const { server, url } = await serve(0);
+const { server, url } = await serve(0, undefined, ['js', 'demo', 'tests/freestanding', 'build/wasm32/tests']);
 const profile = mkdtempSync(join(tmpdir(), `walloc-${ENGINE}-`));
 const browser = await launch(profile);
 
@@ -114,8 +115,19 @@ async function installedPackageInAPage() {
   }
 }
 
+async function freestandingWorkout() {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => problems.push(`freestanding page error: ${error.message}`));
+  await page.goto(`${url}/tests/freestanding/page.html`);
+  await waitFor(page, () => / failed$/.test(document.title), null, 'the freestanding workout');
+  const [title, log] = await page.evaluate(() => [document.title, document.getElementById('log').textContent]);
+  if (!/^\d+ passed, 0 failed$/.test(title)) problems.push(`freestanding workout: ${title}\n${log}`);
+  console.log(`${ENGINE}: freestanding workout: ${title}`);
+}
+
 try {
   await installedPackageInAPage();
+  await freestandingWorkout();
   const page = await browser.newPage();
   page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
