@@ -28,15 +28,29 @@ void wl_platform_scan_stack(void (*scan)(uintptr_t low, uintptr_t high)) {
 
 uint32_t wl_platform_memory_pages(void) { return (uint32_t)__builtin_wasm_memory_size(0); }
 
+#if defined(__EMSCRIPTEN__)
+/* emscripten's JavaScript keeps typed-array views of memory that a grow detaches: its own call
+ * makes new ones, or the next memcpy or stdio call from JavaScript would throw. */
+extern void emscripten_notify_memory_growth(size_t memory_index);
+#endif
+
 static int64_t engine_grow(uint32_t pages) {
     size_t old = __builtin_wasm_memory_grow(0, pages);
-    return old == (size_t)-1 ? -1 : (int64_t)old;
+    if (old == (size_t)-1) return -1;
+#if defined(__EMSCRIPTEN__)
+    emscripten_notify_memory_growth(0);
+#endif
+    return (int64_t)old;
 }
 
 _Noreturn void wl_platform_trap(void) { __builtin_trap(); }
 
 #if defined(WALLOC_FREESTANDING)
 
+int wl_platform_random(void *out, size_t bytes) {
+    (void)out, (void)bytes;
+    return 0;
+}
 void wl_platform_set_errno(int code) { (void)code; }
 void wl_platform_write_error(const char *text, size_t length) { (void)text; (void)length; }
 
@@ -44,7 +58,17 @@ void wl_platform_write_error(const char *text, size_t length) { (void)text; (voi
 
 #include <errno.h>
 #include <unistd.h>
+#if !defined(__EMSCRIPTEN__)
+#include <wasi/api.h>
+#endif
 
+int wl_platform_random(void *out, size_t bytes) {
+#if defined(__EMSCRIPTEN__)
+    return getentropy(out, bytes) == 0;
+#else
+    return __wasi_random_get(out, bytes) == 0;
+#endif
+}
 void wl_platform_set_errno(int code) { errno = code; }
 void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, text, length); }
 
@@ -133,6 +157,7 @@ void wl_platform_scan_stack(void (*scan)(uintptr_t low, uintptr_t high)) {
     if (high > low) scan(low, high);
 }
 
+int wl_platform_random(void *out, size_t bytes) { return getentropy(out, bytes) == 0; }
 void wl_platform_set_errno(int code) { errno = code; }
 void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, text, length); }
 _Noreturn void wl_platform_trap(void) { abort(); }

@@ -60,6 +60,11 @@ void wl_platform_data_range(uintptr_t *low, uintptr_t *high);
  * stack pointer are never scanned. */
 void wl_platform_scan_stack(void (*scan)(uintptr_t low, uintptr_t high));
 
+/* Fills `bytes` at `out` with random bytes: WASI's random_get, emscripten's and the native
+ * getentropy (crypto.getRandomValues or the kernel's). 0 where there is no source (the
+ * freestanding build imports nothing). */
+int wl_platform_random(void *out, size_t bytes);
+
 /* Sets errno where the platform has one. */
 void wl_platform_set_errno(int code);
 

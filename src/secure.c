@@ -8,12 +8,6 @@
 
 #ifdef WALLOC_SECURE
 
-#if defined(WALLOC_FREESTANDING)
-#elif defined(__wasm__)
-#include <wasi/api.h>
-#else
-#include <unistd.h>
-#endif
 
 WL_STATE struct wl_quarantine wl_quarantine;
 WL_STATE static int seeded;
@@ -22,14 +16,9 @@ WL_STATE uint64_t wl_secure_secret;
 void wl_secure_init(void) {
     if (seeded) return;
     uint64_t drawn = 0;
-#if defined(WALLOC_FREESTANDING)
-    /* No source of randomness without an import: the host is expected to call walloc_seed. */
-    drawn = (uintptr_t)&wl_secure_secret;
-#elif defined(__wasm__)
-    if (__wasi_random_get((uint8_t *)&drawn, sizeof drawn) != 0) drawn = (uintptr_t)&wl_secure_secret;
-#else
-    if (getentropy(&drawn, sizeof drawn) != 0) drawn = (uintptr_t)&wl_secure_secret;
-#endif
+    /* Without a source of randomness (freestanding: the host is expected to call walloc_seed),
+     * the secret's own address is the least bad secret. */
+    if (!wl_platform_random(&drawn, sizeof drawn)) drawn = (uintptr_t)&wl_secure_secret;
     wl_secure_secret = drawn;
     seeded = 1;
 }
