@@ -2,8 +2,9 @@
 # libwalloc-secure.a, and their tests under node. Included by the top Makefile.
 #
 #   make emscripten        the two libraries
-#   make test-emscripten   test_api and test_stress (the latter on both libraries, as
-#                          tests/secure.mk picks it) linked with -sMALLOC=none,
+#   make test-emscripten   test_api, test_death (every scenario through tests/death.sh, the
+#                          trap mapped to an abort by run.mjs) and test_stress (on both
+#                          libraries, as tests/secure.mk picks it) linked with -sMALLOC=none,
 #                          a C++ program (containers, strings, new/delete) and Module._malloc
 #                          from JavaScript; part of `make test`
 #
@@ -45,11 +46,12 @@ $(EM_DIR)/module_malloc.js: tests/emscripten/module_malloc.c include/walloc.h $(
 	@mkdir -p $(@D)
 	$(EMCC) $(EM_LINK) --no-entry -sEXPORTED_FUNCTIONS=_malloc,_free $< $(EM_LIB) -o $@
 
-EM_TESTS := $(EM_DIR)/test_api.js $(EM_DIR)/test_stress.js $(EM_DIR)/secure_test_stress.js \
+EM_TESTS := $(EM_DIR)/test_api.js $(EM_DIR)/test_death.js $(EM_DIR)/test_stress.js $(EM_DIR)/secure_test_stress.js \
   $(EM_DIR)/cpp_test.js $(EM_DIR)/module_malloc.js
 
 test-emscripten: $(EM_TESTS)
 	$(NODE) $(EM_DIR)/test_api.js
+	sh tests/death.sh $(NODE) tests/emscripten/run.mjs $(EM_DIR)/test_death.js
 	$(NODE) $(EM_DIR)/test_stress.js 2 100000 2000
 	$(NODE) $(EM_DIR)/secure_test_stress.js 3 100000 2000
 	$(NODE) $(EM_DIR)/cpp_test.js
