@@ -15,11 +15,15 @@ static int collectable(unsigned kind) {
     return kind != WL_GC_UNCOLLECTABLE && kind != WL_GC_ATOMIC_UNCOLLECTABLE;
 }
 
-/* Blocks of a span of class `cls` are the bits below this in each word of its bitmaps. */
+/* The bits of word `w` of a span's bitmaps that stand for its `blocks` blocks. */
+static uint64_t block_bits(unsigned blocks, unsigned w) {
+    unsigned below = blocks > w * 64 ? blocks - w * 64 : 0;
+    return below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
+}
+
 static void set_all_free(struct span *s, unsigned blocks) {
     for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
-        unsigned below = blocks > w * 64 ? blocks - w * 64 : 0;
-        s->gc.free[w] = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
+        s->gc.free[w] = block_bits(blocks, w);
         s->gc.marks[w] = 0;
     }
 }
@@ -35,9 +39,9 @@ static int within_cap(uint32_t slices) {
  * What the heap holds beyond its need stays under 3 %. */
 static void grow_ahead(uint32_t slices) {
     size_t needed = (size_t)slices << WL_SLICE_SHIFT;
-    size_t ahead = (size_t)(wl_heap.end_slice - wl_heap.first_slice) << (WL_SLICE_SHIFT - 5);
-    if (wl_heap.free_span_bytes >= needed || ahead <= needed) return;
-    if (!wl_gc.max_heap || wl_heap.gc_bytes + ahead <= wl_gc.max_heap) GC_expand_hp(ahead);
+    uint32_t ahead = (wl_heap.end_slice - wl_heap.first_slice) / 32;
+    if (wl_heap.free_span_bytes >= needed || ahead <= slices || !within_cap(ahead)) return;
+    GC_expand_hp((size_t)ahead << WL_SLICE_SHIFT);
 }
 
 static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls, wl_descr d) {
@@ -128,8 +132,9 @@ static struct span *unlist_available(struct wl_gc_class *k, wl_descr d) {
     return NULL;
 }
 
-/* The serving span of `k` stops serving (a typed class switches descriptors): its free blocks,
- * counted as allocated when it began to serve, are given back to the counts. */
+/* The serving span of `k` stops serving (a typed class switches descriptors, or a sweep
+ * begins): its free blocks, counted as allocated when it began to serve, are given back to
+ * the counts. */
 static void retire_current(struct wl_gc_class *k, unsigned cls) {
     struct span *s = k->current;
     size_t unused = (size_t)free_blocks(s) * wl_classes[cls].size;
@@ -304,9 +309,7 @@ static size_t sweep_small(struct span *s, int *empty) {
     uint64_t dead[WL_BITMAP_WORDS / 2], pointed_at_free = 0;
     int reclaim = collectable(s->gc_kind);
     for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
-        unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
-        uint64_t valid = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
-        uint64_t used = ~s->gc.free[w] & valid;
+        uint64_t used = ~s->gc.free[w] & block_bits(c->blocks, w);
         pointed_at_free |= s->gc.free[w] & s->gc.marks[w];
         dead[w] = reclaim ? used & ~s->gc.marks[w] : 0;
         s->gc.free[w] |= dead[w];
@@ -328,14 +331,9 @@ size_t wl_gc_sweep(void) {
     size_t freed = 0;
     for (unsigned kind = 0; kind < WL_GC_KINDS; kind++)
         for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
-            struct span *current = wl_gc.classes[kind][cls].current;
-            /* Its free blocks were counted as allocated when it began to serve. */
-            if (current) {
-                size_t unused = (size_t)free_blocks(current) * wl_classes[cls].size;
-                wl_gc.free_in_spans += unused;
-                wl_gc.total_allocated -= unused;
-            }
-            wl_gc.classes[kind][cls] = (struct wl_gc_class){ NULL, NULL };
+            struct wl_gc_class *k = &wl_gc.classes[kind][cls];
+            if (k->current) retire_current(k, cls);
+            *k = (struct wl_gc_class){ NULL, NULL };
         }
     uint32_t slice = wl_gc.low_slice;
     for (struct span *s; (s = wl_gc_next_span(&slice));) {
@@ -365,10 +363,8 @@ size_t wl_gc_sweep(void) {
 }
 
 static int full_of_free_bits(const struct span *s, unsigned blocks) {
-    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++) {
-        unsigned below = blocks > w * 64 ? blocks - w * 64 : 0;
-        if (below < 64 && (s->gc.free[w] >> below)) return 0;
-    }
+    for (unsigned w = 0; w < WL_BITMAP_WORDS / 2; w++)
+        if (s->gc.free[w] & ~block_bits(blocks, w)) return 0;
     return 1;
 }
 

@@ -105,8 +105,11 @@ static inline __attribute__((always_inline)) struct span *find_object(struct mar
         }
         const struct size_class *c = &wl_classes[s->size_class];
         if (off - base >= (wl_off)c->blocks * c->size) return NULL;
-        *m = (struct marker){ m->stack, m->depth, m->capacity, m->low_slice, m->slices, m->all_interior,
-                              s, base, (uint32_t)c->blocks * c->size, c->size, c->reciprocal };
+        m->last = s;
+        m->last_base = base;
+        m->last_bytes = (uint32_t)c->blocks * c->size;
+        m->last_size = c->size;
+        m->last_reciprocal = c->reciprocal;
     }
     uint32_t i = (uint32_t)(((uint64_t)(uint32_t)(off - m->last_base) * m->last_reciprocal) >> 32);
     if (allocated_only && ((s->gc.free[i >> 6] >> (i & 63)) & 1)) return NULL;
@@ -138,18 +141,14 @@ static inline __attribute__((always_inline)) void mark_found(struct marker *m, u
     m->stack[m->depth++] = e;
 }
 
-/* Whether `off` lies where the heap is or may grow: a root word pointing past the heap's end
- * is black-listed too, or the heap would later grow under it. */
-static inline int in_heap(wl_off off) {
-    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
-    return wl_slice_of(off) >= wl_heap.first_slice;
+/* Whether slice `slice` is on the black list. */
+static inline int blacklisted(uint32_t slice) {
+    return slice < wl_gc.blacklist_slices && ((wl_gc.blacklist[slice / 8] >> (slice % 8)) & 1);
 }
 
-/* Remembers that a word points at slice `slice`, where no object lives. */
-static WL_COLD void blacklist(wl_off off) {
-    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return;
-    uint32_t slice = wl_slice_of(off);
-    if (slice < wl_heap.first_slice) return;
+/* Puts `slice` on the black list (growing it in 32 MiB steps of memory), and its chunk on
+ * the summary. */
+static WL_COLD void blacklist(uint32_t slice) {
     if (slice >= wl_gc.blacklist_slices) {
         uint32_t slices = (slice + 1 + 8191) & ~(uint32_t)8191;
         uint8_t *bigger = walloc_realloc(wl_gc.blacklist, slices / 8);
@@ -163,8 +162,25 @@ static WL_COLD void blacklist(wl_off off) {
     wl_gc.blacklist_dirty[chunk / 64] |= (uint64_t)1 << (chunk % 64);
 }
 
+/* A word that hit no object black-lists its slice when the slice lies where the heap is or
+ * may grow, below `reach` slices past the heap's start. Root words reach all of memory: the
+ * heap would later grow under a constant of static data. A word of a scanned object reaches
+ * twice the heap's span: further out it waits for the heap to grow nearer (a collection then
+ * sees it again), as objects full of numbers, say hashes, would otherwise black-list most of
+ * memory. Cheap when the slice is black-listed already: one number in many objects costs a
+ * test, not a call. */
+static inline __attribute__((always_inline)) void note_miss(const struct marker *m, uintptr_t word,
+                                                            uint32_t reach) {
+    wl_off off = (wl_off)(word - wl_memory_base);
+    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return;
+    uint32_t slice = wl_slice_of(off);
+    if (slice - wl_heap.first_slice >= reach || blacklisted(slice)) return;
+    depth = m->depth;
+    blacklist(slice);
+}
+
 void wl_gc_blacklist_slices(uint32_t first, uint32_t count) {
-    for (uint32_t slice = first; slice < first + count; slice++) blacklist(wl_slice_off(slice));
+    for (uint32_t slice = first; slice < first + count; slice++) blacklist(slice);
 }
 
 void wl_gc_blacklist_clear(void) {
@@ -177,23 +193,10 @@ void wl_gc_blacklist_clear(void) {
     }
 }
 
-/* Whether a word of a scanned object that hits no object should black-list its slice: when it
- * points into the heap or as far again past its end. Further out it waits for the heap to
- * grow nearer (a collection then sees it again): objects full of numbers, say hashes, would
- * otherwise call blacklist() for most of their words. */
-static inline int near_heap(wl_off off) {
-    if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
-    uint32_t slice = wl_slice_of(off), heap = wl_heap.end_slice - wl_heap.first_slice;
-    return slice - wl_heap.first_slice < 2 * heap;
-}
-
-/* blacklist(), unless the slice is black-listed already: a number repeated in many objects
- * costs a test, not a call. */
-static inline __attribute__((always_inline)) void blacklist_again(wl_off off, const struct marker *m) {
-    uint32_t slice = wl_slice_of(off);
-    if (slice < wl_gc.blacklist_slices && ((wl_gc.blacklist[slice / 8] >> (slice % 8)) & 1)) return;
-    depth = m->depth;
-    blacklist(off);
+int wl_gc_blacklisted(uint32_t first, uint32_t count) {
+    for (uint32_t slice = first; slice < first + count; slice++)
+        if (blacklisted(slice)) return 1;
+    return 0;
 }
 
 /* Marks what `word` points into and queues its contents: the step every scanned word takes. */
@@ -202,13 +205,7 @@ static inline __attribute__((always_inline)) void consider(struct marker *m, uin
     unsigned index;
     struct span *s = find_object(m, word, 0, &start, &index);
     if (s) mark_found(m, word, s, start, index);
-    else if (near_heap((wl_off)(word - wl_memory_base))) blacklist_again((wl_off)(word - wl_memory_base), m);
-}
-
-int wl_gc_blacklisted(uint32_t first, uint32_t count) {
-    for (uint32_t slice = first; slice < first + count && slice < wl_gc.blacklist_slices; slice++)
-        if ((wl_gc.blacklist[slice / 8] >> (slice % 8)) & 1) return 1;
-    return 0;
+    else note_miss(m, word, 2 * (wl_heap.end_slice - wl_heap.first_slice));
 }
 
 /* Marks what the words of a root range point into, at once, and black-lists the slices of
@@ -222,12 +219,8 @@ WL_SCANS_ANYTHING void wl_gc_mark_range(uintptr_t low, uintptr_t high) {
         wl_off start;
         unsigned index;
         struct span *s = find_object(&m, word, 1, &start, &index);
-        if (s) {
-            mark_found(&m, word, s, start, index);
-        } else if (roots && in_heap((wl_off)(word - wl_memory_base))) {
-            depth = m.depth;
-            blacklist((wl_off)(word - wl_memory_base));
-        }
+        if (s) mark_found(&m, word, s, start, index);
+        else if (roots) note_miss(&m, word, WL_MAX_SLICES);
     }
     depth = m.depth;
 }
@@ -338,7 +331,8 @@ void wl_gc_mark_uncollectable(void) {
         if (kind != WL_GC_UNCOLLECTABLE && kind != WL_GC_ATOMIC_UNCOLLECTABLE) continue;
         size_t size = wl_gc_object_size(s);
         for (unsigned i = 0, blocks = wl_gc_object_count(s); i < blocks; i++)
-            if (s->size_class == WL_GC_LARGE_CLASS || !((s->gc.free[i >> 6] >> (i & 63)) & 1))
-                wl_gc_mark_and_push(s, wl_span_start(s) + (wl_off)i * size);
+            if ((s->size_class == WL_GC_LARGE_CLASS || !((s->gc.free[i >> 6] >> (i & 63)) & 1)) &&
+                test_and_set_mark(s, i))
+                push_contents(s, wl_span_start(s) + (wl_off)i * size, size);
     }
 }
