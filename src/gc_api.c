@@ -128,11 +128,14 @@ void GC_free(void *p) {
     unsigned index;
     struct span *s = object_of(p, &usable, &index);
     if (!s) {
+        /* Freed: a free block of a collector span, or, as free() judges it, the first byte of
+         * a page of free heap memory (a large object's span went back whole). */
         wl_off off = wl_off_of(p);
         struct span *gc = wl_gc_span_of(off);
-        int freed_block = gc && gc->size_class != WL_GC_LARGE_CLASS &&
-                          (off - wl_span_start(gc)) % wl_classes[gc->size_class].size == 0;
-        wl_fatal(freed_block ? "double GC_free" : "invalid GC_free", p);
+        int freed = gc ? gc->size_class != WL_GC_LARGE_CLASS &&
+                             (off - wl_span_start(gc)) % wl_classes[gc->size_class].size == 0
+                       : (off & (WL_SLICE_SIZE - 1)) == 0 && wl_is_free_memory(off);
+        wl_fatal(freed ? "double GC_free" : "invalid GC_free", p);
     }
     wl_gc_forget_object((uintptr_t)p);
     wl_gc_free_object(s, index);
