@@ -1,6 +1,6 @@
-// options.mjs - the command line and workload filter that bench/run.mjs and bench/gc/run.mjs
-// share: `--quick` (one run, small sizes) or `--runs N`, and a comma-separated list of
-// workload names from an environment variable.
+// options.mjs - what bench/run.mjs, bench/gc/run.mjs and bench/emscripten/run.mjs share: the
+// command line (`--quick`, one run at small sizes, or `--runs N`), a comma-separated list of
+// workload names from an environment variable, and the median of a run's samples.
 
 // { quick, runs }: runs defaults to 5 and must be at least `fewestRuns` unless --quick.
 export function parseOptions(argv, fewestRuns) {
@@ -25,4 +25,11 @@ export function selectWorkloads(workloads, filter) {
     }
   }
   return workloads.filter((w) => names.includes(w.name));
+}
+
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

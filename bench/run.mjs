@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseOptions, selectWorkloads } from './options.mjs';
+import { median, parseOptions, selectWorkloads } from './options.mjs';
 import { compileWasm, runWasi } from '../tests/host/wasi-host.mjs';
 import { writeChart } from './chart.mjs';
 
@@ -93,12 +93,6 @@ async function runOnce(workload, module, args) {
   }
   return { ms: run.elapsedMs, memoryBytes: run.memoryBytes, result };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 async function measure(workload, allocators, options) {
   const args = options.quick ? workload.quick : workload.args;

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { parseOptions, selectWorkloads } from '../options.mjs';
+import { median, parseOptions, selectWorkloads } from '../options.mjs';
 
 // As in bench/run.mjs: optimized code from the start, so each timed run executes the same code.
 v8.setFlagsFromString('--no-liftoff');
@@ -60,12 +60,6 @@ function runOnce(program, allocator, args) {
   const checksum = /checksum=(\w+)/.exec(line)[1];
   return { ms, memoryBytes: Module.HEAPU8.length, checksum };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 const options = parseOptions(process.argv.slice(2), 1);
 const workloads = selectWorkloads(WORKLOADS, process.env.BENCH);

@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseOptions, selectWorkloads } from '../options.mjs';
+import { median, parseOptions, selectWorkloads } from '../options.mjs';
 import { compileWasm, runWasi } from '../../tests/host/wasi-host.mjs';
 
 // As in bench/run.mjs: optimized code from the start, so each timed run executes the same code.
@@ -68,12 +68,6 @@ async function runOnce(module, args) {
   }
   return result;
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 async function measure(workload, collectors, options) {
   const args = options.quick ? workload.quick : workload.args;
