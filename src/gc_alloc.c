@@ -39,9 +39,9 @@ static int within_cap(uint32_t slices) {
  * What the heap holds beyond its need stays under 3 %. */
 static void grow_ahead(uint32_t slices) {
     size_t needed = (size_t)slices << WL_SLICE_SHIFT;
-    uint32_t ahead = (wl_heap.end_slice - wl_heap.first_slice) / 32;
-    if (wl_heap.free_span_bytes >= needed || ahead <= slices || !within_cap(ahead)) return;
-    GC_expand_hp((size_t)ahead << WL_SLICE_SHIFT);
+    size_t ahead = (size_t)(wl_heap.end_slice - wl_heap.first_slice) << (WL_SLICE_SHIFT - 5);
+    if (wl_heap.free_span_bytes >= needed || ahead <= needed) return;
+    if (within_cap((uint32_t)((ahead + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT))) GC_expand_hp(ahead);
 }
 
 static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls, wl_descr d) {
