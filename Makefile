@@ -68,6 +68,7 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include js/js.mk
 -include tests/emscripten/emscripten.mk
 -include bench/emscripten/emscripten.mk
+-include rust/rust.mk
 
 clean:
 	rm -rf build
