@@ -85,7 +85,7 @@ static inline void *hand_out_large(void *p) {
 
 /* Frees the live block `ptr` (of span `s`, index `index` when small). The secure build queues
  * it in the quarantine instead and frees the block that leaves it, if any. */
-static inline void retire(void *ptr, struct span *s, int index) {
+WL_INLINE void retire(void *ptr, struct span *s, int index) {
     struct wl_freed block = { ptr, s, index, WL_CANARY_SIZE ? usable_size(ptr, s) : 0 }, leaving;
     if (wl_secure_retire(&block, &leaving)) release_block(leaving.p, leaving.span, leaving.index);
 }
@@ -101,11 +101,13 @@ static void *medium_or_large(size_t need) {
 }
 
 /* A request memory could not serve. What is held back for speed goes back (the empty medium
- * span kept for the next medium block, whose place may split the run the request needs, and
+ * span kept for the next medium block, whose place may split the run the request needs, the
+ * small spans that only blocks parked in the rings of recent frees keep from being empty, and
  * what the secure build's quarantine holds, if that could help) and the request is tried once
  * more; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
     int released = wl_medium_release_spare();
+    if (wl_small_settle_all()) released = 1;
     if (wl_secure_drain(wl_secure_size(size))) released = 1;
     if (released) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);

@@ -15,6 +15,7 @@
 #include "pages.h"
 
 WL_STATE struct size_class wl_classes[WL_CLASS_COUNT];
+WL_STATE struct recent_block wl_recent[WL_CLASS_COUNT][WL_RECENT];
 
 #define C8(a) a, a, a, a, a, a, a, a
 /* wl_class_of_large for sizes of 8-byte steps up to 1 KiB: index (size + 7) / 8. */
@@ -59,6 +60,7 @@ void wl_classes_init(void) {
         c->most_free[WL_GROUP_FULL] = 0;
         c->most_free[WL_GROUP_CURRENT] = UINT16_MAX;
         c->current = NULL;
+        c->recent_count = c->recent_head = 0;
         for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) c->groups[g] = NULL;
         c->group_mask = 0;
     }
@@ -104,6 +106,7 @@ static WL_COLD struct span *new_span(unsigned cls) {
     s->size_class = (uint8_t)cls;
     s->free_blocks = c->blocks;
     s->hint = 0;
+    s->zeroed = 0; /* calloc clears small blocks: keeping the flag would cost free a store */
     for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
         unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
         s->free_bits[w] = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
@@ -127,6 +130,30 @@ struct span *wl_small_refill(unsigned cls) {
     s->group = WL_GROUP_CURRENT;
     c->current = s;
     return s;
+}
+
+void wl_small_filled(struct size_class *c, struct span *s) {
+    if (s->group == WL_GROUP_CURRENT) c->current = NULL;
+    else group_remove(c, s);
+    s->group = WL_GROUP_FULL;
+}
+
+void wl_small_settle(struct size_class *c, struct span *s, unsigned index) {
+    unsigned word = index >> 6;
+    if (word < s->hint) s->hint = (uint8_t)word;
+    if (++s->free_blocks > c->most_free[s->group]) wl_small_regroup(c, s);
+}
+
+int wl_small_settle_all(void) {
+    size_t before = wl_heap.small_span_bytes;
+    for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
+        struct size_class *c = &wl_classes[cls];
+        for (; c->recent_count; c->recent_count--) {
+            const struct recent_block *b = &wl_recent[cls][(c->recent_head - c->recent_count) & (WL_RECENT - 1)];
+            wl_small_settle(c, b->span, b->index);
+        }
+    }
+    return wl_heap.small_span_bytes != before;
 }
 
 void wl_small_regroup(struct size_class *c, struct span *s) {

@@ -39,25 +39,45 @@ static inline void wl_count_alloc(size_t bytes) {
     wl_heap.alloc_count++;
 }
 
-/* A block of class `cls`, or NULL when memory runs out. */
-static inline void *wl_small_alloc(unsigned cls) {
+/* Called when a span's last free block was taken: it leaves the class's serving place or its
+ * group's ring and is full. */
+void wl_small_filled(struct size_class *c, struct span *s);
+
+/* Completes the free of a block pushed out of the ring of recent frees. */
+void wl_small_settle(struct size_class *c, struct span *s, unsigned index);
+
+/* Completes the free of every block parked in a ring of recent frees, so that spans left
+ * empty go back to the page layer; returns whether any did. For exhaustion: O(classes). */
+int wl_small_settle_all(void);
+
+/* A block of class `cls`, or NULL when memory runs out: the block freed last, else the lowest
+ * set bit of the serving span. */
+WL_INLINE void *wl_small_alloc(unsigned cls) {
     struct size_class *c = &wl_classes[cls];
-    struct span *s = c->current;
-    if (__builtin_expect(s == NULL, 0)) {
-        s = wl_small_refill(cls);
-        if (!s) return NULL;
-    }
-    unsigned word = s->hint;
-    uint64_t bits;
-    while ((bits = s->free_bits[word]) == 0) word++;
-    s->hint = (uint8_t)word;
-    s->free_bits[word] = bits & (bits - 1);
-    if (--s->free_blocks == 0) {
-        s->group = WL_GROUP_FULL;
-        c->current = NULL;
+    struct span *s;
+    unsigned index;
+    if (c->recent_count) {
+        c->recent_count--;
+        unsigned slot = (c->recent_head - 1u) & (WL_RECENT - 1);
+        c->recent_head = (uint8_t)slot;
+        s = wl_recent[cls][slot].span;
+        index = wl_recent[cls][slot].index;
+        s->free_bits[index >> 6] &= ~((uint64_t)1 << (index & 63));
+    } else {
+        s = c->current;
+        if (__builtin_expect(s == NULL, 0)) {
+            s = wl_small_refill(cls);
+            if (!s) return NULL;
+        }
+        unsigned word = s->hint;
+        uint64_t bits;
+        while ((bits = s->free_bits[word]) == 0) word++;
+        s->hint = (uint8_t)word;
+        s->free_bits[word] = bits & (bits - 1);
+        index = word * 64 + (unsigned)__builtin_ctzll(bits);
+        if (__builtin_expect(--s->free_blocks == 0, 0)) wl_small_filled(c, s);
     }
     wl_count_alloc(c->size);
-    unsigned index = word * 64 + (unsigned)__builtin_ctzll(bits);
     return wl_ptr_of(wl_span_start(s) + (wl_off)index * c->size);
 }
 
@@ -75,16 +95,19 @@ static inline int wl_small_is_free(const struct span *s, unsigned index) {
     return (int)((s->free_bits[index >> 6] >> (index & 63)) & 1);
 }
 
-/* Releases block `index` of `s`, which the caller proved live. */
-static inline void wl_small_free(struct span *s, unsigned index) {
+/* Releases block `index` of `s`, which the caller proved live, into the ring of recent frees;
+ * the block the ring pushes out, if it was full, completes its free. */
+WL_INLINE void wl_small_free(struct span *s, unsigned index) {
     struct size_class *c = &wl_classes[s->size_class];
-    unsigned word = index >> 6;
-    s->free_bits[word] |= (uint64_t)1 << (index & 63);
-    if (word < s->hint) s->hint = (uint8_t)word;
-    s->zeroed = 0;
+    s->free_bits[index >> 6] |= (uint64_t)1 << (index & 63);
     wl_heap.live_bytes -= c->size;
     wl_heap.free_count++;
-    if (++s->free_blocks > c->most_free[s->group]) wl_small_regroup(c, s);
+    unsigned slot = c->recent_head;
+    struct recent_block *ring = wl_recent[s->size_class];
+    c->recent_head = (uint8_t)((slot + 1) & (WL_RECENT - 1));
+    if (__builtin_expect(c->recent_count == WL_RECENT, 0)) wl_small_settle(c, ring[slot].span, ring[slot].index);
+    else c->recent_count++;
+    ring[slot] = (struct recent_block){ s, index };
 }
 
 #endif

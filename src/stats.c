@@ -41,6 +41,7 @@ struct tally {
     size_t free_bytes, live_bytes, large_live_bytes, small_span_bytes, small_block_bytes, meta_bytes;
     size_t tier_bytes, gc_bytes;
     size_t medium_live_bytes, medium_free_bytes, medium_listed;
+    size_t parked;           /* small blocks whose bit is set beyond their span's free_blocks */
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -48,21 +49,25 @@ static int check_small(const struct span *s, struct tally *t) {
     if (s->size_class >= WL_CLASS_COUNT) return wl_check_failed(-10, "bad size class", at);
     const struct size_class *c = &wl_classes[s->size_class];
     if (s->count != c->slices) return wl_check_failed(-11, "small span of wrong length", at);
-    unsigned free_bits = 0;
+    unsigned free_bits = 0, below_hint = 0;
     for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
         uint64_t bits = s->free_bits[w];
         unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
         if (below < 64 && (bits >> below)) return wl_check_failed(-12, "free bit past the last block", at);
-        if (w < s->hint && bits) return wl_check_failed(-13, "free bit below the search hint", at);
+        if (w < s->hint) below_hint += (unsigned)__builtin_popcountll(bits);
         free_bits += (unsigned)__builtin_popcountll(bits);
     }
-    if (free_bits != s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
+    /* The bits beyond free_blocks are the span's blocks parked in the ring of recent frees,
+     * the only free bits allowed below the hint; check_recent counts the ring's side. */
+    if (free_bits < s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
+    if (below_hint > free_bits - s->free_blocks) return wl_check_failed(-13, "free bit below the search hint", at);
+    t->parked += free_bits - s->free_blocks;
     int full = s->group == WL_GROUP_FULL;
     if ((full ? s->free_blocks > c->most_free[WL_GROUP_FULL] : s->free_blocks == 0) ||
         (s->group == WL_GROUP_CURRENT) != (c->current == s))
         return wl_check_failed(-16, "small span in the wrong fullness group", at);
     if (!full) t->available_spans++;
-    t->live_bytes += (size_t)(c->blocks - s->free_blocks) * c->size;
+    t->live_bytes += (size_t)(c->blocks - free_bits) * c->size;
     t->small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     t->small_block_bytes += (size_t)c->blocks * c->size;
     return 0;
@@ -140,11 +145,35 @@ static int walk_spans(struct tally *t) {
     return 0;
 }
 
+/* The ring of recent frees of class `cls`: free blocks of in-use spans of that class, each held
+ * once (a block held twice would be handed out twice). Counts them into *parked. */
+static int check_recent(unsigned cls, size_t *parked) {
+    const struct size_class *c = &wl_classes[cls];
+    if (c->recent_count > WL_RECENT || c->recent_head >= WL_RECENT)
+        return wl_check_failed(-27, "ring of recent frees out of bounds", 0);
+    *parked += c->recent_count;
+    for (unsigned i = 0; i < c->recent_count; i++) {
+        const struct recent_block *r = &wl_recent[cls][(c->recent_head - 1u - i) & (WL_RECENT - 1)];
+        const struct span *s = r->span;
+        if (!s || s->kind != SPAN_SMALL || s->size_class != cls || r->index >= c->blocks ||
+            wl_map_get(s->first) != s || !wl_small_is_free(s, r->index))
+            return wl_check_failed(-28, "bad block in the ring of recent frees", s ? wl_span_start(s) : 0);
+        for (unsigned j = 0; j < i; j++) {
+            const struct recent_block *q = &wl_recent[cls][(c->recent_head - 1u - j) & (WL_RECENT - 1)];
+            if (q->span == s && q->index == r->index)
+                return wl_check_failed(-29, "block held twice in the ring of recent frees", wl_span_start(s));
+        }
+    }
+    return 0;
+}
+
 /* Every list is walked with a step bound, so a cycle is reported instead of hanging. */
 static int check_lists(const struct tally *t) {
-    size_t listed = 0, binned = 0;
+    size_t listed = 0, binned = 0, parked = 0;
     for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
         const struct size_class *c = &wl_classes[cls];
+        int err = check_recent(cls, &parked);
+        if (err) return err;
         if (c->current) listed++;
         for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) {
             const struct span *head = c->groups[g], *s = head;
@@ -160,6 +189,7 @@ static int check_lists(const struct tally *t) {
         }
     }
     if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its fullness group", 0);
+    if (parked != t->parked) return wl_check_failed(-17, "free bits disagree with the rings of recent frees", 0);
     for (unsigned b = 0; b < WL_BIN_COUNT; b++) {
         const struct span *prev = NULL;
         int nonempty = (int)((wl_heap.bin_mask[b >> 6] >> (b & 63)) & 1);

@@ -101,6 +101,24 @@ static void double_free_delayed(void) {
     walloc_free(p);
 }
 
+/* The ring of recent frees (src/types.h): a freed block parked behind `later` newer frees of
+ * its size, and with 20 later frees one pushed out of the 16-slot ring and settled in its
+ * span, must still be caught when freed again. */
+static void free_twice_behind(size_t later) {
+    char *p = allocate(96);
+    void *others[20];
+    for (size_t i = 0; i < later; i++)
+        others[i] = allocate(96);
+    walloc_free(p);
+    for (size_t i = 0; i < later; i++)
+        walloc_free(others[i]);
+    expect("double free", p);
+    walloc_free(p);
+}
+
+static void double_free_parked(void) { free_twice_behind(5); }
+static void double_free_settled(void) { free_twice_behind(20); }
+
 static _Alignas(16) char static_block[64];
 
 static void invalid_free_foreign(void) {
@@ -432,6 +450,8 @@ struct scenario {
 static const struct scenario scenarios[] = {
     { "double-free", double_free },
     { "double-free-delayed", double_free_delayed },
+    { "double-free-parked", double_free_parked },
+    { "double-free-settled", double_free_settled },
     { "invalid-free-foreign", invalid_free_foreign },
     { "invalid-free-stack", invalid_free_stack },
     { "invalid-free-one", invalid_free_one },

@@ -11,7 +11,7 @@
 TEST_HDRS := $(wildcard tests/*.h) include/walloc.h tests/tests.mk
 
 # test_static and test_libc examine the wasm memory layout and wasi-libc: wasm only.
-NATIVE_TESTS := api stress frag death tiers gameloop faults limits gc gc_final
+NATIVE_TESTS := api small stress frag death tiers gameloop faults limits gc gc_final
 WASM_TESTS   := $(NATIVE_TESTS) static libc
 
 # SAN_FLAGS carries no warnings and WASI_FLAGS already has these.
