@@ -18,6 +18,7 @@
  */
 #include "descriptors.h"
 #include "pages.h"
+#include "platform.h"
 #include "report.h"
 
 /* A descriptor slice's neighbours in the list, as slice numbers; 0 stands for none, as slice 0
@@ -84,10 +85,8 @@ static void unlist_slice(uint32_t slice) {
 WL_COLD void wl_descriptors_fill(uint32_t slice) {
     wl_heap.descriptor_slices++;
     struct span *d = descriptors_in(slice);
-    for (size_t i = 0; i < DESCRIPTORS_PER_SLICE; i++) {
-        d[i] = (struct span){ .kind = SPAN_DEAD };
-        wl_descriptor_put(&d[i]);
-    }
+    wl_platform_zero(d, DESCRIPTORS_PER_SLICE * sizeof *d); /* every one SPAN_DEAD */
+    for (size_t i = 0; i < DESCRIPTORS_PER_SLICE; i++) wl_descriptor_put(&d[i]);
     list_slice(slice);
 }
 
@@ -101,7 +100,7 @@ static int describes_in_use_span(uint32_t slice) {
 
 /* Moves free span `from`'s descriptor to `to`, a descriptor taken from the pool. */
 static void move_free_descriptor(struct span *from, struct span *to) {
-    *to = *from;
+    wl_platform_copy(to, from, sizeof *to);
     if (to->prev) to->prev->next = to;
     else wl_heap.bins[to->bin] = to;
     if (to->next) to->next->prev = to;

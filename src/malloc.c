@@ -152,7 +152,7 @@ static void *allocate(size_t size, size_t alignment, int clear) {
         if (p) p = hand_out_large(p);
     }
     if (__builtin_expect(!p, 0)) return out_of_memory(size, alignment, clear);
-    if (clear && !wl_span_containing(wl_off_of(p))->zeroed) __builtin_memset(p, 0, size);
+    if (clear && !wl_span_containing(wl_off_of(p))->zeroed) wl_platform_zero(p, size);
     return p;
 }
 
@@ -240,7 +240,7 @@ void *walloc_realloc(void *ptr, size_t size) {
     int room = size > usable && size > WL_CLASSED_MAX && size - usable < usable / 8;
     if (room && size / 8 <= SIZE_MAX - size) moved = walloc_malloc(size + size / 8);
     if (!moved && !(moved = walloc_malloc(size))) return NULL;
-    __builtin_memcpy(moved, ptr, size < usable ? size : usable);
+    wl_platform_copy(moved, ptr, size < usable ? size : usable);
     retire(ptr, s, index);
     return moved;
 }

@@ -37,6 +37,7 @@
  * may split the free run that request needs.
  */
 #include "medium.h"
+#include "platform.h"
 #include "pages.h"
 #include "report.h"
 #include "small.h"
@@ -140,7 +141,7 @@ static WL_COLD wl_off add_span(void) {
     struct span *s = wl_span_alloc(WL_MEDIUM_SLICES, 1, SPAN_MEDIUM);
     if (!s) return 0;
     wl_off start = wl_span_start(s), b = start + FIRST_BLOCK;
-    if (!s->zeroed) __builtin_memset(wl_ptr_of(start), 0, BITMAP_BYTES);
+    if (!s->zeroed) wl_platform_zero(wl_ptr_of(start), BITMAP_BYTES);
     s->zeroed = 0;
     *word_at(b) = REGION_BYTES | FREE;
     *word_at(start + SPAN_BYTES - WL_MEDIUM_HEADER) = PREV_FREE;

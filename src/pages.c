@@ -198,16 +198,16 @@ WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_la
     struct span *below = wl_lowest_free_span(slices);
     if (below) {
         first = wl_take_meta_front(below, slices);
-        __builtin_memset(wl_ptr_of(wl_slice_off(first)), 0, (size_t)slices << WL_SLICE_SHIFT);
+        wl_platform_zero(wl_ptr_of(wl_slice_off(first)), (size_t)slices << WL_SLICE_SHIFT);
     } else if (*cursor + slices <= region_last) {
         first = *cursor;
         *cursor += slices;
-        if (!fresh) __builtin_memset(wl_ptr_of(wl_slice_off(first)), 0, (size_t)slices << WL_SLICE_SHIFT);
+        if (!fresh) wl_platform_zero(wl_ptr_of(wl_slice_off(first)), (size_t)slices << WL_SLICE_SHIFT);
     } else {
         return 0;
     }
     struct span **map = wl_ptr_of(wl_slice_off(first));
-    if (wl_heap.map_entries) __builtin_memcpy(map, wl_heap.map, wl_heap.map_entries * sizeof *map);
+    if (wl_heap.map_entries) wl_platform_copy(map, wl_heap.map, wl_heap.map_entries * sizeof *map);
     wl_heap.map = map;
     wl_heap.map_entries = slices * WL_ENTRIES_PER_SLICE < WL_MAX_SLICES ? slices * WL_ENTRIES_PER_SLICE : WL_MAX_SLICES;
     if (!below) mark_meta(first, slices);
@@ -394,7 +394,7 @@ WL_COLD static void move_map_down(void) {
     if (!below || below->first > old || wl_heap.dead_count <= WL_DESCRIPTOR_RESERVE)
         return;
     struct span **map = wl_ptr_of(wl_slice_off(wl_take_meta_front(below, slices)));
-    __builtin_memcpy(map, wl_heap.map, (size_t)wl_heap.map_entries * sizeof *map);
+    wl_platform_copy(map, wl_heap.map, (size_t)wl_heap.map_entries * sizeof *map);
     wl_heap.map = map;
     wl_release_meta(old, slices);
 }

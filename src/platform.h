@@ -20,10 +20,13 @@
 #define WL_EINVAL EINVAL
 #endif
 
-/* Zeroes `bytes` at `p`. On wasm it is one memory.fill (bulk memory, in every engine since
- * 2021), which the engine runs as a native memset: a loop of stores in wasm is several times
- * slower, and the collector zeroes every block it frees. Only this function needs the feature,
- * so the rest of the library (and wasi-libc's headers) are built without it. */
+/* Zeroes `bytes` at `p`, and copies `bytes` from `from` to `to` (which do not overlap). On wasm
+ * they are one memory.fill and one memory.copy (bulk memory, in every engine since 2021), which
+ * the engine runs as a native memset and memcpy: a loop of stores in wasm is several times
+ * slower, and the collector zeroes every block it frees. They also keep libc's memset and
+ * memcpy (1.6 KB in wasi-libc) out of a program that needs nothing else of them. Only these
+ * two functions need the feature, so the rest of the library (and wasi-libc's headers) are
+ * built without it. */
 #if defined(__wasm__)
 #define WL_BULK_MEMORY __attribute__((target("bulk-memory")))
 #else
@@ -31,6 +34,10 @@
 #endif
 WL_BULK_MEMORY static inline void wl_platform_zero(void *p, size_t bytes) {
     __builtin_memset(p, 0, bytes);
+}
+
+WL_BULK_MEMORY static inline void wl_platform_copy(void *to, const void *from, size_t bytes) {
+    __builtin_memcpy(to, from, bytes);
 }
 
 /* Sets wl_memory_base (natively; on wasm it is 0) and returns the offset where the heap may

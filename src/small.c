@@ -33,7 +33,7 @@ static uint32_t class_size(unsigned cls) {
     return (1u << top) + (step + 1) * (1u << (top - 3));
 }
 
-void wl_classes_init(void) {
+WL_COLD void wl_classes_init(void) {
     for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
         struct size_class *c = &wl_classes[cls];
         uint32_t size = class_size(cls), best = 0;
@@ -117,7 +117,7 @@ static WL_COLD struct span *new_span(unsigned cls) {
     return s;
 }
 
-struct span *wl_small_refill(unsigned cls) {
+__attribute__((noinline)) struct span *wl_small_refill(unsigned cls) {
     struct size_class *c = &wl_classes[cls];
     if (!wl_heap.ready && !wl_heap_init()) return NULL; /* the class table is built there */
     struct span *s;
@@ -132,24 +132,40 @@ struct span *wl_small_refill(unsigned cls) {
     return s;
 }
 
-void wl_small_filled(struct size_class *c, struct span *s) {
+__attribute__((noinline)) void wl_small_filled(struct size_class *c, struct span *s) {
     if (s->group == WL_GROUP_CURRENT) c->current = NULL;
     else group_remove(c, s);
     s->group = WL_GROUP_FULL;
 }
 
-void wl_small_settle(struct size_class *c, struct span *s, unsigned index) {
+/* Out of line even here: settle_all would otherwise carry a copy of it and of regroup. */
+__attribute__((noinline)) void wl_small_settle(struct size_class *c, struct span *s, unsigned index) {
     unsigned word = index >> 6;
     if (word < s->hint) s->hint = (uint8_t)word;
     if (++s->free_blocks > c->most_free[s->group]) wl_small_regroup(c, s);
+}
+
+void *wl_small_take(unsigned cls) {
+    struct size_class *c = &wl_classes[cls];
+    struct span *s = c->current;
+    if (__builtin_expect(s == NULL, 0) && !(s = wl_small_refill(cls))) return NULL;
+    unsigned word = s->hint;
+    uint64_t bits;
+    while ((bits = s->free_bits[word]) == 0) word++;
+    s->hint = (uint8_t)word;
+    s->free_bits[word] = bits & (bits - 1);
+    if (--s->free_blocks == 0) wl_small_filled(c, s);
+    wl_count_alloc(c->size);
+    unsigned index = word * 64 + (unsigned)__builtin_ctzll(bits);
+    return wl_ptr_of(wl_span_start(s) + (wl_off)index * c->size);
 }
 
 int wl_small_settle_all(void) {
     size_t before = wl_heap.small_span_bytes;
     for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
         struct size_class *c = &wl_classes[cls];
-        for (; c->recent_count; c->recent_count--) {
-            const struct recent_block *b = &wl_recent[cls][(c->recent_head - c->recent_count) & (WL_RECENT - 1)];
+        while (c->recent_count) {
+            const struct recent_block *b = &wl_recent[cls][(c->recent_head - c->recent_count--) & (WL_RECENT - 1)];
             wl_small_settle(c, b->span, b->index);
         }
     }
