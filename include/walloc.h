@@ -85,7 +85,8 @@ void *walloc_calloc(size_t count, size_t size);
 /* Resizes a block, keeping its contents up to the smaller size. A small block stays in place
  * while it holds `size` and is no more than twice `size`. A medium block shrinks in place
  * (freeing its tail once that is an eighth of it or more) and grows in place into a free block
- * after it, up to 64 KiB. A large block shrinks in place and grows in place into free memory
+ * after it, up to 64 KiB, taking up to 256 bytes more than asked so that a buffer grown in
+ * small steps is resized once per 256 bytes. A large block shrinks in place and grows in place into free memory
  * after it (or new memory at the top of the heap), but moves when `size` drops to 32 KiB or
  * less. Otherwise the block moves (one copy); a block past 1 KiB that moves to grow by less
  * than an eighth is given an eighth more, so a buffer grown in small steps moves rarely.

@@ -53,7 +53,7 @@ int wl_small_settle_all(void);
 /* A block of class `cls` from the lowest set bit of the serving span (a new serving span when
  * there is none), or NULL when memory runs out. Out of line: it serves while a program builds
  * up its data, where a call is little beside the work, and inlined into every allocating path
- * it cost the module 300 bytes. */
+ * it cost the module 70 bytes. */
 void *wl_small_take(unsigned cls);
 
 /* A block of class `cls`, or NULL when memory runs out: the block freed last, else what
