@@ -43,7 +43,7 @@ static inline void wl_count_alloc(size_t bytes) {
  * group's ring and is full. */
 void wl_small_filled(struct size_class *c, struct span *s);
 
-/* Completes the free of a block pushed out of the ring of recent frees. */
+/* Completes the free of a block that the ring of recent frees does not hold. */
 void wl_small_settle(struct size_class *c, struct span *s, unsigned index);
 
 /* Completes the free of every block parked in a ring of recent frees, so that spans left
@@ -85,19 +85,23 @@ static inline int wl_small_is_free(const struct span *s, unsigned index) {
     return (int)((s->free_bits[index >> 6] >> (index & 63)) & 1);
 }
 
-/* Releases block `index` of `s`, which the caller proved live, into the ring of recent frees;
- * the block the ring pushes out, if it was full, completes its free. */
+/* Releases block `index` of `s`, which the caller proved live: into the ring of recent frees
+ * while it has room, else straight into its span's bookkeeping. A burst of frees (a program
+ * dropping a whole tree) thus pays no eviction per block, and the ring keeps the first blocks
+ * of the burst, which the next allocations take back. */
 WL_INLINE void wl_small_free(struct span *s, unsigned index) {
     struct size_class *c = &wl_classes[s->size_class];
     s->free_bits[index >> 6] |= (uint64_t)1 << (index & 63);
     wl_heap.live_bytes -= c->size;
     wl_heap.free_count++;
+    if (__builtin_expect(c->recent_count == WL_RECENT, 0)) {
+        wl_small_settle(c, s, index);
+        return;
+    }
     unsigned slot = c->recent_head;
-    struct recent_block *ring = wl_recent[s->size_class];
     c->recent_head = (uint8_t)((slot + 1) & (WL_RECENT - 1));
-    if (__builtin_expect(c->recent_count == WL_RECENT, 0)) wl_small_settle(c, ring[slot].span, ring[slot].index);
-    else c->recent_count++;
-    ring[slot] = (struct recent_block){ s, index };
+    c->recent_count++;
+    wl_recent[s->size_class][slot] = (struct recent_block){ s, index };
 }
 
 #endif
