@@ -174,16 +174,18 @@ struct span {
 #define WL_FULLNESS_GROUPS 1
 enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_KINDS };
 
-/* Each class keeps a ring of the blocks freed last (wl_recent): a free sets the block's bit,
- * so the block is free to every check, and parks it in the ring; malloc takes the newest
- * parked block back by clearing the bit. Only when a block leaves the ring unused (pushed out
- * by newer frees) does the free complete: the span counts it in free_blocks, moves its search
- * hint and may change group. So a program that frees and allocates blocks of one size touches
- * a bit, the ring and the counters, and never the span's bookkeeping; it gets back the block it
- * freed last, still in the cache; and there is no link inside a block for a stray write to
- * forge. While the ring holds blocks the serving span's bitmap is not searched, so a parked
- * block cannot be handed out twice. A span whose free_blocks reaches its block count has no
- * parked block left, so the page layer may take it back at once. */
+/* Each class keeps a ring of recently freed blocks (wl_recent): a free sets the block's bit, so
+ * the block is free to every check, and parks it in the ring while the ring has room; malloc
+ * takes the newest parked block back by clearing the bit. A parked block's free completes (the
+ * span counts it in free_blocks, moves its search hint, may change group) only when the ring is
+ * settled; a free that finds the ring full completes at once. So a program that frees and
+ * allocates blocks of one size touches a bit, the ring and the counters, never the span's
+ * bookkeeping, and gets back memory it touched a moment ago; a burst of frees pays nothing
+ * extra; and there is no link inside a block for a stray write to forge. While the ring holds
+ * blocks the serving span's bitmap is not searched, so a parked block cannot be handed out
+ * twice. A span whose free_blocks reaches its block count has no parked block left, so the page
+ * layer may take it back at once; spans that only parked blocks keep are given back when a
+ * request fails for want of memory (malloc.c settles the rings). */
 #define WL_RECENT 16
 struct recent_block {
     struct span *span;

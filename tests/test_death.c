@@ -101,23 +101,25 @@ static void double_free_delayed(void) {
     walloc_free(p);
 }
 
-/* The ring of recent frees (src/types.h): a freed block parked behind `later` newer frees of
- * its size, and with 20 later frees one pushed out of the 16-slot ring and settled in its
- * span, must still be caught when freed again. */
-static void free_twice_behind(size_t later) {
+/* The ring of recent frees (src/types.h): a block freed with `before` frees of its size ahead
+ * of it and `after` behind must still be caught when freed again, whether it waits in the ring
+ * (parked) or found the 16-slot ring full and completed in its span at once (settled). */
+static void free_twice_among(size_t before, size_t after) {
     char *p = allocate(96);
-    void *others[20];
-    for (size_t i = 0; i < later; i++)
+    void *others[40];
+    for (size_t i = 0; i < before + after; i++)
         others[i] = allocate(96);
+    for (size_t i = 0; i < before; i++)
+        walloc_free(others[i]);
     walloc_free(p);
-    for (size_t i = 0; i < later; i++)
+    for (size_t i = before; i < before + after; i++)
         walloc_free(others[i]);
     expect("double free", p);
     walloc_free(p);
 }
 
-static void double_free_parked(void) { free_twice_behind(5); }
-static void double_free_settled(void) { free_twice_behind(20); }
+static void double_free_parked(void) { free_twice_among(0, 5); }
+static void double_free_settled(void) { free_twice_among(20, 5); }
 
 static _Alignas(16) char static_block[64];
 

@@ -49,8 +49,9 @@ TEST(a_parked_block_is_free_to_the_counters_and_to_calloc) {
     walloc_free(q);
 }
 
-/* More frees than the ring holds: the oldest complete in their spans, and no block is handed
- * out twice, whether it comes from the ring or from a span's bitmap, nor while still live. */
+/* More frees than the ring holds: those past its room complete in their spans at once, and no
+ * block is handed out twice, whether it comes from the ring or from a span's bitmap, nor while
+ * still live. */
 TEST(frees_beyond_the_ring_settle_and_every_block_comes_back_once) {
     enum { COUNT = 300 };
     static char *blocks[COUNT], *again[COUNT];
