@@ -145,10 +145,11 @@ function ratios(results) {
   return { bestPeer };
 }
 
-// The issue's targets for walloc's default build, judged on this run. A miss is reported, not
-// an error: on a shared machine one run's medians can move by 10 % or more.
+// The small-object issue's targets for walloc, judged on this run. A miss is reported, not an
+// error: on a shared machine one run's medians can move by 10 % or more.
 const SYNTHETIC = ['random-actions', 'random-actions-realloc', 'churn', 'realloc-growth', 'big-buffers', 'mixed', 'frag-soak'];
-const AHEAD_OF_BEST_PEER = { 'random-actions': 1.3, churn: 1.3 };
+const SMALL_OBJECTS = ['random-actions', 'churn', 'realloc-growth', 'frag-soak'];
+const REAL = ['sqlite', 'json', 'lua'];
 
 function targets(summaries, sizes) {
   const checks = [];
@@ -156,17 +157,25 @@ function targets(summaries, sizes) {
   const check = (what, value, goal, met, reach) =>
     checks.push({ what, value: Number(value.toFixed(3)), goal, met, ...(reach && { floor: Number(reach.toFixed(3)) }) });
   for (const s of summaries) {
-    const walloc = s.allocators.walloc;
+    const { walloc, floor } = s.allocators;
+    const secure = s.allocators['walloc-secure'];
     if (SYNTHETIC.includes(s.name)) {
-      const goal = AHEAD_OF_BEST_PEER[s.name] ?? 1;
+      const goal = SMALL_OBJECTS.includes(s.name) ? 1.05 : 0.97;
       check(`${s.name}: speed vs best peer (${s.bestPeer})`, walloc.vsBestPeer, `>= ${goal}`, walloc.vsBestPeer >= goal,
-        s.allocators.floor?.vsBestPeer);
+        floor?.vsBestPeer);
     }
-    if (s.name === 'sqlite') check('sqlite: speed vs dlmalloc', walloc.vsDlmalloc, '>= 1.05', walloc.vsDlmalloc >= 1.05);
+    if (REAL.includes(s.name)) check(`${s.name}: speed vs dlmalloc`, walloc.vsDlmalloc, '>= 1', walloc.vsDlmalloc >= 1);
     check(`${s.name}: memory vs dlmalloc`, walloc.memoryVsDlmalloc, '<= 1.10', walloc.memoryVsDlmalloc <= 1.1);
+    if (s.name === 'mixed') {
+      const efficiency = walloc.peakLiveBytes / walloc.memoryBytes;
+      check('mixed: heap efficiency', efficiency, '>= 0.84', efficiency >= 0.84);
+    }
+    if (secure && ['churn', 'frag-soak'].includes(s.name)) {
+      const cost = secure.medianMs / walloc.medianMs;
+      check(`${s.name}: secure build's time / default build's`, cost, '<= 1.25', cost <= 1.25);
+    }
   }
-  const larger = Object.keys(sizes).filter((a) => PEERS.includes(a) && a !== 'emmalloc' && sizes[a] < sizes.walloc);
-  check('code size in bytes', sizes.walloc, 'smaller than every peer but emmalloc', larger.length === 0);
+  check('code size in bytes', sizes.walloc, `<= dlmalloc's ${sizes.dlmalloc}`, sizes.walloc <= sizes.dlmalloc);
   return checks;
 }
 

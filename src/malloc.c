@@ -101,13 +101,11 @@ static void *medium_or_large(size_t need) {
 }
 
 /* A request memory could not serve. What is held back for speed goes back (the empty medium
- * span kept for the next medium block, whose place may split the run the request needs, the
- * small spans that only blocks parked in the rings of recent frees keep from being empty, and
+ * span kept for the next medium block, whose place may split the run the request needs, and
  * what the secure build's quarantine holds, if that could help) and the request is tried once
  * more; otherwise it fails with ENOMEM. */
 static void *out_of_memory(size_t size, size_t alignment, int clear) {
     int released = wl_medium_release_spare();
-    if (wl_small_settle_all()) released = 1;
     if (wl_secure_drain(wl_secure_size(size))) released = 1;
     if (released) return allocate(size, alignment, clear);
     wl_platform_set_errno(WL_ENOMEM);
@@ -152,7 +150,8 @@ static void *allocate(size_t size, size_t alignment, int clear) {
         if (p) p = hand_out_large(p);
     }
     if (__builtin_expect(!p, 0)) return out_of_memory(size, alignment, clear);
-    if (clear && !wl_span_containing(wl_off_of(p))->zeroed) wl_platform_zero(p, size);
+    const struct span *s = wl_span_containing(wl_off_of(p));
+    if (clear && (s->kind == SPAN_SMALL || !s->zeroed)) wl_platform_zero(p, size);
     return p;
 }
 

@@ -106,7 +106,7 @@ static WL_COLD struct span *new_span(unsigned cls) {
     s->size_class = (uint8_t)cls;
     s->free_blocks = c->blocks;
     s->hint = 0;
-    s->zeroed = 0; /* calloc clears small blocks: keeping the flag would cost free a store */
+    s->parked = 0;
     for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
         unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
         s->free_bits[w] = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
@@ -138,11 +138,27 @@ __attribute__((noinline)) void wl_small_filled(struct size_class *c, struct span
     s->group = WL_GROUP_FULL;
 }
 
-/* Out of line even here: settle_all would otherwise carry a copy of it and of regroup. */
-__attribute__((noinline)) void wl_small_settle(struct size_class *c, struct span *s, unsigned index) {
+/* Takes the blocks of `s`, whose every other block is free, out of its class's ring of recent
+ * frees (keeping the order of the others) and counts them free in the span. */
+static void unpark_span(struct size_class *c, struct span *s) {
+    struct recent_block *ring = wl_recent[s->size_class];
+    unsigned kept = 0, count = c->recent_count, oldest = (c->recent_head - count) & (WL_RECENT - 1);
+    for (unsigned i = 0; i < count; i++) {
+        struct recent_block block = ring[(oldest + i) & (WL_RECENT - 1)];
+        if (block.span != s) ring[(oldest + kept++) & (WL_RECENT - 1)] = block;
+    }
+    c->recent_count = (uint8_t)kept;
+    c->recent_head = (uint8_t)((oldest + kept) & (WL_RECENT - 1));
+    s->free_blocks = (uint16_t)(s->free_blocks + s->parked);
+    s->parked = 0;
+    s->hint = 0;
+}
+
+void wl_small_settle(struct size_class *c, struct span *s, unsigned index) {
     unsigned word = index >> 6;
     if (word < s->hint) s->hint = (uint8_t)word;
-    if (++s->free_blocks > c->most_free[s->group]) wl_small_regroup(c, s);
+    if (++s->free_blocks + s->parked == c->blocks && s->parked) unpark_span(c, s);
+    if (s->free_blocks > c->most_free[s->group]) wl_small_regroup(c, s);
 }
 
 void *wl_small_take(unsigned cls) {
@@ -158,18 +174,6 @@ void *wl_small_take(unsigned cls) {
     wl_count_alloc(c->size);
     unsigned index = word * 64 + (unsigned)__builtin_ctzll(bits);
     return wl_ptr_of(wl_span_start(s) + (wl_off)index * c->size);
-}
-
-int wl_small_settle_all(void) {
-    size_t before = wl_heap.small_span_bytes;
-    for (unsigned cls = 0; cls < WL_CLASS_COUNT; cls++) {
-        struct size_class *c = &wl_classes[cls];
-        while (c->recent_count) {
-            const struct recent_block *b = &wl_recent[cls][(c->recent_head - c->recent_count--) & (WL_RECENT - 1)];
-            wl_small_settle(c, b->span, b->index);
-        }
-    }
-    return wl_heap.small_span_bytes != before;
 }
 
 void wl_small_regroup(struct size_class *c, struct span *s) {

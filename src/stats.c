@@ -57,11 +57,14 @@ static int check_small(const struct span *s, struct tally *t) {
         if (w < s->hint) below_hint += (unsigned)__builtin_popcountll(bits);
         free_bits += (unsigned)__builtin_popcountll(bits);
     }
-    /* The bits beyond free_blocks are the span's blocks parked in the ring of recent frees,
-     * the only free bits allowed below the hint; check_recent counts the ring's side. */
-    if (free_bits < s->free_blocks) return wl_check_failed(-14, "free block count disagrees with bitmap", at);
-    if (below_hint > free_bits - s->free_blocks) return wl_check_failed(-13, "free bit below the search hint", at);
-    t->parked += free_bits - s->free_blocks;
+    /* Parked blocks (types.h) have their bits set but are not in free_blocks, and are the only
+     * free bits allowed below the hint; check_recent counts the ring's side. */
+    if (free_bits != (unsigned)s->free_blocks + s->parked)
+        return wl_check_failed(-14, "free block count disagrees with bitmap", at);
+    if (below_hint > s->parked) return wl_check_failed(-13, "free bit below the search hint", at);
+    if (s->parked && s->free_blocks + s->parked == c->blocks)
+        return wl_check_failed(-18, "small span kept by parked blocks alone", at);
+    t->parked += s->parked;
     int full = s->group == WL_GROUP_FULL;
     if ((full ? s->free_blocks > c->most_free[WL_GROUP_FULL] : s->free_blocks == 0) ||
         (s->group == WL_GROUP_CURRENT) != (c->current == s))

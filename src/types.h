@@ -130,13 +130,17 @@ struct span {
     uint32_t count;          /* length in slices */
     uint8_t kind;            /* enum span_kind */
     uint8_t size_class;      /* SMALL: index into wl_classes */
-    uint8_t zeroed;          /* the memory of every free block (FREE: of the span) is still zero */
+    union {
+        uint8_t zeroed;      /* the memory of every free block (FREE: of the span) is still zero;
+                                never claimed of SMALL spans, whose calloc always clears */
+        uint8_t parked;      /* SMALL: its blocks parked in the ring of recent frees */
+    };
     union {
         uint8_t bin;         /* FREE: the bin it is listed in */
         uint8_t gc_kind;     /* GC: the kind of its objects (collector.h) */
     };
-    uint16_t free_blocks;    /* SMALL: free blocks, not counting those parked in the ring of
-                                recent frees (their bits are set) */
+    uint16_t free_blocks;    /* SMALL: free blocks, not counting the parked ones (whose bits
+                                are set too) */
     uint8_t hint;            /* SMALL: no free bit lies in a word below this one, but those
                                 of blocks parked in the ring of recent frees */
     uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT;
@@ -176,16 +180,15 @@ enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_KINDS };
 
 /* Each class keeps a ring of recently freed blocks (wl_recent): a free sets the block's bit, so
  * the block is free to every check, and parks it in the ring while the ring has room; malloc
- * takes the newest parked block back by clearing the bit. A parked block's free completes (the
- * span counts it in free_blocks, moves its search hint, may change group) only when the ring is
- * settled; a free that finds the ring full completes at once. So a program that frees and
- * allocates blocks of one size touches a bit, the ring and the counters, never the span's
- * bookkeeping, and gets back memory it touched a moment ago; a burst of frees pays nothing
- * extra; and there is no link inside a block for a stray write to forge. While the ring holds
- * blocks the serving span's bitmap is not searched, so a parked block cannot be handed out
- * twice. A span whose free_blocks reaches its block count has no parked block left, so the page
- * layer may take it back at once; spans that only parked blocks keep are given back when a
- * request fails for want of memory (malloc.c settles the rings). */
+ * takes the newest parked block back by clearing the bit. A parked block is not yet counted in
+ * its span's free_blocks, hint or group; the span counts it in `parked`. So a program that frees
+ * and allocates blocks of one size touches a bit, the ring and two counters, never the span's
+ * bookkeeping, and gets back memory it touched a moment ago; and there is no link inside a
+ * block for a stray write to forge. A free that finds the ring full, or whose span is a quarter
+ * free or more (sparse spans should drain, not serve), completes at once; a span that empties
+ * takes its parked blocks out of the ring first. So parked blocks never keep a span from going
+ * back to the page layer. While the ring holds blocks the serving span's bitmap is not searched, so
+ * a parked block cannot be handed out twice. */
 #define WL_RECENT 16
 struct recent_block {
     struct span *span;

@@ -1,6 +1,6 @@
 /* test_small.c - the ring of recent frees of the size classes (src/types.h): a block freed
- * is handed out next, newest first; a block the ring holds counts as free everywhere; and memory
- * the ring keeps from being given back returns when a request could not be served otherwise.
+ * is handed out next, newest first; a block the ring holds counts as free everywhere; and no
+ * span is kept from going back to the page layer by blocks the ring holds.
  * Double frees of parked and settled blocks are death scenarios (test_death.c). The default
  * build only: the secure build's quarantine holds freed blocks before the ring sees them.
  */
@@ -18,27 +18,42 @@ static struct walloc_stats stats_now(void) {
     return stats;
 }
 
+/* A block parks only while its span is at least three quarters full (src/small.h): these tests
+ * fill whole spans of one size first. */
+enum { FILL = 400 };
+static char *filled[FILL];
+
+static void fill_spans(size_t size) {
+    for (int i = 0; i < FILL; i++) filled[i] = walloc_malloc(size);
+}
+
+static void free_filled(void) {
+    for (int i = 0; i < FILL; i++) walloc_free(filled[i]);
+}
+
 TEST(the_block_freed_last_is_handed_out_first) {
-    char *blocks[3];
-    for (int i = 0; i < 3; i++) blocks[i] = walloc_malloc(48);
-    for (int i = 0; i < 3; i++) walloc_free(blocks[i]);
-    CHECK(walloc_malloc(48) == blocks[2]);
-    CHECK(walloc_malloc(48) == blocks[1]);
-    CHECK(walloc_malloc(48) == blocks[0]);
+    fill_spans(48);
+    char *a = filled[100], *b = filled[150], *c = filled[200];
+    walloc_free(a);
+    walloc_free(b);
+    walloc_free(c);
     CHECK(walloc_check() == 0);
-    for (int i = 0; i < 3; i++) walloc_free(blocks[i]);
+    CHECK((filled[200] = walloc_malloc(48)) == c);
+    CHECK((filled[150] = walloc_malloc(48)) == b);
+    CHECK((filled[100] = walloc_malloc(48)) == a);
+    free_filled();
 }
 
 /* A parked block is free: the counters drop at free, the heap check agrees, and a calloc that
  * takes it back clears what the program left in it. */
 TEST(a_parked_block_is_free_to_the_counters_and_to_calloc) {
-    struct walloc_stats before = stats_now();
-    unsigned char *p = walloc_malloc(200);
-    if (!CHECK(p != NULL)) return;
+    fill_spans(200);
+    unsigned char *p = (unsigned char *)filled[77];
     memset(p, 0xAB, 200);
+    struct walloc_stats before = stats_now();
     walloc_free(p);
     struct walloc_stats after = stats_now();
-    CHECK(after.live_bytes == before.live_bytes);
+    CHECK(after.live_bytes + walloc_malloc_usable_size(filled[78]) == before.live_bytes);
     CHECK(after.free_count == before.free_count + 1);
     CHECK(walloc_check() == 0);
     unsigned char *q = walloc_calloc(1, 200);
@@ -46,7 +61,8 @@ TEST(a_parked_block_is_free_to_the_counters_and_to_calloc) {
     int zero = 1;
     for (int i = 0; i < 200; i++) zero &= q[i] == 0;
     CHECK(zero);
-    walloc_free(q);
+    filled[77] = (char *)q;
+    free_filled();
 }
 
 /* More frees than the ring holds: those past its room complete in their spans at once, and no
@@ -79,9 +95,9 @@ TEST(frees_beyond_the_ring_settle_and_every_block_comes_back_once) {
     CHECK(walloc_check() == 0);
 }
 
-/* Sixteen spans, spread over a capped heap, each kept from being empty only by one parked
- * block: a request for half the heap fits only once the ring lets them go, which a request
- * that finds no memory must do before it fails. */
+/* Sixteen spans, spread over a capped heap, whose last live block is freed last, while the
+ * ring of recent frees has room: had the ring kept those blocks, the spans would split the
+ * heap, and a request for half of it would fail. */
 TEST(exhaustion_takes_back_spans_that_only_parked_blocks_hold) {
     enum { MOST = 1 << 17, HOSTAGES = 16 };
     static char *blocks[MOST];
