@@ -51,6 +51,13 @@ static inline __attribute__((always_inline)) struct span *live_block(void *ptr, 
     return s;
 }
 
+/* live_block as a call, shared by realloc and malloc_usable_size: realloc costs a copy or a
+ * resize besides, and a third inlined check would cost the module 200 bytes. */
+static __attribute__((noinline)) struct span *live_block_called(void *ptr, int *index, const char *freed_what,
+                                                               const char *invalid_what) {
+    return live_block(ptr, index, freed_what, invalid_what);
+}
+
 static inline void release_block(void *p, struct span *s, int index) {
     if (__builtin_expect(s->kind == SPAN_SMALL, 1)) wl_small_free(s, (unsigned)index);
     else if (wl_is_medium(s)) wl_medium_free(s, wl_off_of(p));
@@ -211,14 +218,14 @@ int walloc_posix_memalign(void **out, size_t alignment, size_t size) {
 size_t walloc_malloc_usable_size(void *ptr) {
     if (!ptr) return 0;
     int index;
-    return usable_size(ptr, live_block(ptr, &index, "malloc_usable_size after free",
-                                       "invalid malloc_usable_size"));
+    return usable_size(ptr, live_block_called(ptr, &index, "malloc_usable_size after free",
+                                              "invalid malloc_usable_size"));
 }
 
 void *walloc_realloc(void *ptr, size_t size) {
     if (!ptr) return walloc_malloc(size);
     int index;
-    struct span *s = live_block(ptr, &index, "realloc after free", "invalid realloc");
+    struct span *s = live_block_called(ptr, &index, "realloc after free", "invalid realloc");
     size_t usable = usable_size(ptr, s);
     wl_secure_check_canary(ptr, usable);
     if (s->kind == SPAN_SMALL) {

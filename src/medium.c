@@ -226,9 +226,7 @@ int wl_medium_resize(wl_off off, size_t request) {
          * buffer grown in small steps then resizes once per 256 bytes, not at every step
          * (realloc growth ran 1.3x as fast). An eighth more, the room a block that moves gets,
          * was as fast but cost that workload 12 % more memory. */
-        uint32_t roomy = want + 256, largest = block_size(WL_MEDIUM_MAX);
-        if (roomy > largest) roomy = want > largest ? want : largest;
-        want = roomy < have + next ? roomy : have + next;
+        want = want + 256 < have + next ? want + 256 : have + next;
     } else if (have - want < have / 8) {
         /* A block that shrinks by less than an eighth stays as it is: that eighth is the room
          * it was given to grow into. */

@@ -24,9 +24,10 @@
  * they are one memory.fill and one memory.copy (bulk memory, in every engine since 2021), which
  * the engine runs as a native memset and memcpy: a loop of stores in wasm is several times
  * slower, and the collector zeroes every block it frees. They also keep libc's memset and
- * memcpy (1.6 KB in wasi-libc) out of a program that needs nothing else of them. Only these
- * two functions need the feature, so the rest of the library (and wasi-libc's headers) are
- * built without it. */
+ * memcpy (1.6 KB in wasi-libc) out of a program that needs nothing else of them. The library
+ * is built without the feature and these two functions ask for it; wasm's code generator gives
+ * a whole file one feature set, so every file that calls them is compiled with bulk memory,
+ * and its struct copies and clears become memory.copy and memory.fill too. */
 #if defined(__wasm__)
 #define WL_BULK_MEMORY __attribute__((target("bulk-memory")))
 #else

@@ -139,16 +139,20 @@ __attribute__((noinline)) void wl_small_filled(struct size_class *c, struct span
 }
 
 /* Takes the blocks of `s`, whose every other block is free, out of its class's ring of recent
- * frees (keeping the order of the others) and counts them free in the span. */
-static void unpark_span(struct size_class *c, struct span *s) {
+ * frees and counts them free in the span. The newest entry fills each hole: the ring's order is
+ * only a preference. */
+static WL_COLD void unpark_span(struct size_class *c, struct span *s) {
     struct recent_block *ring = wl_recent[s->size_class];
-    unsigned kept = 0, count = c->recent_count, oldest = (c->recent_head - count) & (WL_RECENT - 1);
-    for (unsigned i = 0; i < count; i++) {
-        struct recent_block block = ring[(oldest + i) & (WL_RECENT - 1)];
-        if (block.span != s) ring[(oldest + kept++) & (WL_RECENT - 1)] = block;
+    for (unsigned i = 0; i < c->recent_count;) {
+        unsigned slot = (c->recent_head - 1u - i) & (WL_RECENT - 1);
+        if (ring[slot].span != s) {
+            i++;
+            continue;
+        }
+        c->recent_head = (uint8_t)((c->recent_head - 1u) & (WL_RECENT - 1));
+        c->recent_count--;
+        ring[slot] = ring[c->recent_head];
     }
-    c->recent_count = (uint8_t)kept;
-    c->recent_head = (uint8_t)((oldest + kept) & (WL_RECENT - 1));
     s->free_blocks = (uint16_t)(s->free_blocks + s->parked);
     s->parked = 0;
     s->hint = 0;
@@ -176,7 +180,7 @@ void *wl_small_take(unsigned cls) {
     return wl_ptr_of(wl_span_start(s) + (wl_off)index * c->size);
 }
 
-void wl_small_regroup(struct size_class *c, struct span *s) {
+__attribute__((noinline)) void wl_small_regroup(struct size_class *c, struct span *s) {
     if (s->group != WL_GROUP_FULL) group_remove(c, s);
     if (s->free_blocks < c->blocks) {
         group_add(c, s);
