@@ -89,12 +89,13 @@ extern char __start_walloc_state[], __stop_walloc_state[];
  * offset: the links of free medium blocks and the heads of their bins (`wl_link`), 32 bits
  * where memory ends at 4 GiB and 64 on wasm64. */
 #if defined(__wasm64__)
-#define WL_MAX_MEMORY ((uint64_t)1 << 40)
+#define WL_MEMORY_BITS 40
 typedef uint64_t wl_link;
 #else
-#define WL_MAX_MEMORY ((uint64_t)1 << 32)
+#define WL_MEMORY_BITS 32
 typedef uint32_t wl_link;
 #endif
+#define WL_MAX_MEMORY ((uint64_t)1 << WL_MEMORY_BITS)
 #define WL_MAX_SLICES ((uint32_t)(WL_MAX_MEMORY >> WL_SLICE_SHIFT))
 
 
@@ -129,9 +130,10 @@ typedef uint32_t wl_link;
 #define WL_MEDIUM_BIN_GROUPS 8
 #define WL_MEDIUM_BINS (WL_MEDIUM_BIN_GROUPS * 16)
 
-/* Free spans up to 32 slices have a bin per length; longer ones four bins per doubling. */
+/* Free spans up to 32 slices have a bin per length; longer ones four bins per doubling, up to
+ * a span of all memory: 96 bins on wasm32, 128 on wasm64 (the bits of bin_mask). */
 #define WL_EXACT_BINS 32
-#define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
+#define WL_BIN_COUNT (WL_EXACT_BINS + 4 * (WL_MEMORY_BITS - WL_SLICE_SHIFT - 4))
 
 /* The kinds that hold malloc blocks are consecutive, so one comparison tells them apart. */
 enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_MEDIUM, SPAN_LARGE, SPAN_META, SPAN_TIER, SPAN_GC };
@@ -230,6 +232,8 @@ struct heap {
     struct span **map;       /* entry per slice, for slices below map_entries */
     uint32_t map_entries;
 };
+
+_Static_assert(WL_BIN_COUNT <= 2 * 64, "bin_mask has a bit per bin");
 
 extern struct heap wl_heap;
 extern struct size_class wl_classes[WL_CLASS_COUNT];
