@@ -1,7 +1,8 @@
 # wasm64.mk - tests of the freestanding wasm64 (memory64) build, included by the Makefile.
 #
 #   make test-wasm64          the suite (tests/wasm64/suite.mjs) in node 24: the freestanding
-#                             workout, the heap past 4 GiB, the engine's limit, death scenarios
+#                             workout, the heap past 4 GiB, the engine's limit, death scenarios;
+#                             then the JS package on walloc64.wasm (js64.test.mjs)
 #   make test-wasm64-browser  the same suite in Debian's Chromium (playwright-core)
 #
 # node 24 comes from npm (scripts/node24-npm, which scripts/install-deps runs): Debian's node 20
@@ -30,8 +31,9 @@ $(W64_DIR)/beyond-secure.wasm: tests/wasm64/beyond.c build/wasm64/libwalloc-secu
 	$(W64_LINK) -DWALLOC_SECURE $< build/wasm64/libwalloc-secure.a -o $@
 
 .PHONY: test-wasm64 test-wasm64-browser
-test-wasm64: $(W64_MODULES) $(NODE24)
+test-wasm64: $(W64_MODULES) $(JS64_WASM) $(NODE24)
 	$(NODE24) tests/wasm64/run.mjs $(W64_DIR)
+	$(NODE24) --test tests/wasm64/js64.test.mjs
 
 test-wasm64-browser: $(W64_MODULES) $(JS_NODE_MODULES) | $(DEPS)
 	$(NODE) tests/wasm64/browser.mjs
