@@ -1,0 +1,92 @@
+// Times the synthetic workloads on walloc's freestanding wasm64 build beside its wasm32 build,
+// in one engine and one run: the same sources (bench/*.c over bench/wasm64/shim.c), linked
+// against build/wasm32/libwalloc.a and build/wasm64/libwalloc.a (bench/wasm64/wasm64.mk). The
+// ratio is wasm64's median time over wasm32's: what 64-bit pointers and bounds checks cost.
+//
+//   node bench/wasm64/run.mjs DIR [--quick] [--runs N]     BENCH=name[,name...] selects workloads
+//
+// Runs of the two builds alternate, each on a fresh instance, after one unmeasured warm-up of
+// each, so a slower moment of a shared machine falls on both. Needs node 24 (scripts/node24-npm).
+import v8 from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { median, parseOptions, selectWorkloads } from '../options.mjs';
+
+// As bench/run.mjs: optimized code from the first run on, so each timed run executes the same.
+v8.setFlagsFromString('--no-liftoff');
+
+// The counts of bench/run.mjs, so the figures read beside bench/README.md's.
+const WORKLOADS = [
+  { name: 'random-actions', program: 'random-actions', args: ['3000000', '0'], quick: ['150000', '0'] },
+  { name: 'random-actions-realloc', program: 'random-actions', args: ['3000000', '20'], quick: ['150000', '20'] },
+  { name: 'churn', program: 'churn', args: ['6000000'], quick: ['300000'] },
+  { name: 'realloc-growth', program: 'realloc-growth', args: ['2000000'], quick: ['100000'] },
+  { name: 'big-buffers', program: 'big-buffers', args: ['80000'], quick: ['4000'] },
+  { name: 'mixed', program: 'mixed', args: ['2000000'], quick: ['100000'] },
+  { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
+];
+const TARGETS = ['wasm32', 'wasm64'];
+
+const [dir, ...rest] = process.argv.slice(2);
+if (!dir) throw new Error('usage: node bench/wasm64/run.mjs DIR [--quick] [--runs N]');
+const options = parseOptions(rest, 3);
+const workloads = selectWorkloads(WORKLOADS, process.env.BENCH);
+const modules = new Map();
+const compiled = (program, target) => {
+  const key = `${program}-${target}`;
+  if (!modules.has(key)) modules.set(key, new WebAssembly.Module(readFileSync(join(dir, `${key}.wasm`))));
+  return modules.get(key);
+};
+
+// One run on a fresh instance: { ms, result (the `result ...` line), memoryBytes }.
+function runOnce(program, target, args) {
+  const { exports } = new WebAssembly.Instance(compiled(program, target), {});
+  const address = (value) => Number(value);
+  const argv = new TextEncoder().encode([program, ...args].join('\0') + '\0');
+  new Uint8Array(exports.memory.buffer, address(exports.args_buffer()), argv.length).set(argv);
+  const start = performance.now();
+  let status;
+  try {
+    status = exports.run(1 + args.length);
+  } catch (error) {
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    status = exports.exit_code() || 134;
+  }
+  const ms = performance.now() - start;
+  const output = new TextDecoder().decode(new Uint8Array(exports.memory.buffer, address(exports.output_buffer()),
+    address(exports.output_size())));
+  if (status !== 0) throw new Error(`${program} on ${target} failed with status ${status}: ${output}`);
+  const result = output.split('\n').find((line) => line.startsWith('result '));
+  if (!result) throw new Error(`${program} on ${target} printed no result line: ${output}`);
+  return { ms, result, memoryBytes: exports.memory.buffer.byteLength };
+}
+
+const rows = [];
+for (const workload of workloads) {
+  const args = options.quick ? workload.quick : workload.args;
+  const times = { wasm32: [], wasm64: [] };
+  const results = new Set();
+  const memory = {};
+  if (!options.quick) for (const target of TARGETS) runOnce(workload.program, target, args);
+  for (let k = 0; k < options.runs; k++) {
+    for (const target of TARGETS) {
+      const { ms, result, memoryBytes } = runOnce(workload.program, target, args);
+      times[target].push(ms);
+      results.add(result);
+      memory[target] = memoryBytes;
+    }
+  }
+  if (results.size !== 1) throw new Error(`${workload.name}: the builds disagree: ${[...results].join(' | ')}`);
+  const [m32, m64] = TARGETS.map((t) => median(times[t]));
+  rows.push({ name: workload.name, wasm32Ms: m32, wasm64Ms: m64, ratio: m64 / m32, memory });
+}
+
+const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
+console.log(`\n### walloc on wasm64 beside wasm32 (${process.version}, median of ${options.runs}${options.quick ? ', quick' : ''})\n`);
+console.log('| workload | wasm32 ms | wasm64 ms | wasm64 / wasm32 | memory MiB (32 / 64) |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.wasm32Ms.toFixed(1)} | ${r.wasm64Ms.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${mib(r.memory.wasm32)} / ${mib(r.memory.wasm64)} |`);
+}
+const worst = rows.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+console.log(`\nworst ratio ${worst.ratio.toFixed(2)}x (${worst.name}); target: within 1.25x on every workload`);
