@@ -2,6 +2,8 @@
 // in one engine and one run: the same sources (bench/*.c over bench/wasm64/shim.c), linked
 // against build/wasm32/libwalloc.a and build/wasm64/libwalloc.a (bench/wasm64/wasm64.mk). The
 // ratio is wasm64's median time over wasm32's: what 64-bit pointers and bounds checks cost.
+// The floor (bench/floor.c) runs too: its ratio is what 64-bit code costs the workload's own
+// work (drawing requests, stamping and checking blocks), against which walloc's reads.
 //
 //   node bench/wasm64/run.mjs DIR [--quick] [--runs N]     BENCH=name[,name...] selects workloads
 //
@@ -26,6 +28,7 @@ const WORKLOADS = [
   { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
 ];
 const TARGETS = ['wasm32', 'wasm64'];
+const ALLOCATORS = ['walloc', 'floor'];
 
 const [dir, ...rest] = process.argv.slice(2);
 if (!dir) throw new Error('usage: node bench/wasm64/run.mjs DIR [--quick] [--runs N]');
@@ -33,12 +36,13 @@ const options = parseOptions(rest, 3);
 const workloads = selectWorkloads(WORKLOADS, process.env.BENCH);
 const modules = new Map();
 const compiled = (program, target) => {
-  const key = `${program}-${target}`;
+  const key = `${program}-${target}`; // target: e.g. walloc-wasm64
   if (!modules.has(key)) modules.set(key, new WebAssembly.Module(readFileSync(join(dir, `${key}.wasm`))));
   return modules.get(key);
 };
 
-// One run on a fresh instance: { ms, result (the `result ...` line), memoryBytes }.
+// One run of `program` built as `target` (allocator-target) on a fresh instance:
+// { ms, result (the `result ...` line), memoryBytes }.
 function runOnce(program, target, args) {
   const { exports } = new WebAssembly.Instance(compiled(program, target), {});
   const address = (value) => Number(value);
@@ -64,29 +68,39 @@ function runOnce(program, target, args) {
 const rows = [];
 for (const workload of workloads) {
   const args = options.quick ? workload.quick : workload.args;
-  const times = { wasm32: [], wasm64: [] };
-  const results = new Set();
+  const builds = ALLOCATORS.flatMap((a) => TARGETS.map((t) => `${a}-${t}`));
+  const times = Object.fromEntries(builds.map((b) => [b, []]));
+  const results = new Map(ALLOCATORS.map((a) => [a, new Set()]));
   const memory = {};
-  if (!options.quick) for (const target of TARGETS) runOnce(workload.program, target, args);
+  if (!options.quick) for (const build of builds) runOnce(workload.program, build, args);
   for (let k = 0; k < options.runs; k++) {
-    for (const target of TARGETS) {
-      const { ms, result, memoryBytes } = runOnce(workload.program, target, args);
-      times[target].push(ms);
-      results.add(result);
-      memory[target] = memoryBytes;
+    for (const build of builds) {
+      const { ms, result, memoryBytes } = runOnce(workload.program, build, args);
+      times[build].push(ms);
+      results.get(build.split('-')[0]).add(result.replace(/ peak_live=\d+/, ''));
+      memory[build] = memoryBytes;
     }
   }
-  if (results.size !== 1) throw new Error(`${workload.name}: the builds disagree: ${[...results].join(' | ')}`);
-  const [m32, m64] = TARGETS.map((t) => median(times[t]));
-  rows.push({ name: workload.name, wasm32Ms: m32, wasm64Ms: m64, ratio: m64 / m32, memory });
+  for (const [allocator, seen] of results) {
+    if (seen.size !== 1) throw new Error(`${workload.name}: ${allocator}'s builds disagree: ${[...seen].join(' | ')}`);
+  }
+  const ms = Object.fromEntries(builds.map((b) => [b, median(times[b])]));
+  rows.push({ name: workload.name, ms, memory,
+    ratio: ms['walloc-wasm64'] / ms['walloc-wasm32'], floorRatio: ms['floor-wasm64'] / ms['floor-wasm32'],
+    spread: Object.fromEntries(TARGETS.map((t) => [t, [Math.min(...times[`walloc-${t}`]), Math.max(...times[`walloc-${t}`])]])) });
 }
 
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
+const x = (ratio) => `${ratio.toFixed(2)}x`;
 console.log(`\n### walloc on wasm64 beside wasm32 (${process.version}, median of ${options.runs}${options.quick ? ', quick' : ''})\n`);
-console.log('| workload | wasm32 ms | wasm64 ms | wasm64 / wasm32 | memory MiB (32 / 64) |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
+const range = ([low, high]) => `${low.toFixed(0)}–${high.toFixed(0)}`;
+console.log('| workload | wasm32 ms (min–max) | wasm64 ms (min–max) | wasm64 / wasm32 | floor: wasm64 / wasm32 | memory MiB (32 / 64) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.wasm32Ms.toFixed(1)} | ${r.wasm64Ms.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${mib(r.memory.wasm32)} / ${mib(r.memory.wasm64)} |`);
+  console.log(`| ${r.name} | ${r.ms['walloc-wasm32'].toFixed(1)} (${range(r.spread.wasm32)}) | ` +
+    `${r.ms['walloc-wasm64'].toFixed(1)} (${range(r.spread.wasm64)}) | ${x(r.ratio)} | ${x(r.floorRatio)} | ` +
+    `${mib(r.memory['walloc-wasm32'])} / ${mib(r.memory['walloc-wasm64'])} |`);
 }
 const worst = rows.reduce((a, b) => (b.ratio > a.ratio ? b : a));
-console.log(`\nworst ratio ${worst.ratio.toFixed(2)}x (${worst.name}); target: within 1.25x on every workload`);
+console.log(`\nworst ratio ${x(worst.ratio)} (${worst.name}); target: within 1.25x on every workload`);
+console.log('floor: the same workload over bench/floor.c, the least an allocator can do (its own 64-bit cost)');

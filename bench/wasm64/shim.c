@@ -4,6 +4,7 @@
  * calls run(argc), and reads what the program printed from output_buffer(); exit() records the
  * status and traps, which ends the call. Formats: %s %c %d %ld %lu %zu %llx with 0-padding and
  * a width, all the workloads print. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@ int main(int argc, char **argv);
 struct shim_stream { int unused; };
 static struct shim_stream streams[2];
 FILE *stdout = &streams[0], *stderr = &streams[1];
+
+int errno;
 
 static char args[ARGS_BYTES];
 static char output[OUTPUT_BYTES];
@@ -61,6 +64,21 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
     __builtin_memcpy(dst, src, n);
     return dst;
 }
+
+#if defined(__wasm64__)
+/* The 128-bit multiply that __builtin_mul_overflow of two 64-bit sizes calls on wasm64 (floor.c's
+ * calloc), which no compiler runtime for wasm64 ships; built from 32-bit halves, so that it
+ * needs no multiply wider than 64 bits itself. */
+unsigned __int128 __multi3(unsigned __int128 a, unsigned __int128 b) {
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+    uint64_t ll = (a0 & 0xffffffff) * (b0 & 0xffffffff), lh = (a0 & 0xffffffff) * (b0 >> 32);
+    uint64_t hl = (a0 >> 32) * (b0 & 0xffffffff), hh = (a0 >> 32) * (b0 >> 32);
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffff) + (hl & 0xffffffff);
+    uint64_t low = mid << 32 | (ll & 0xffffffff);
+    uint64_t high = hh + (lh >> 32) + (hl >> 32) + (mid >> 32) + a0 * b1 + a1 * b0;
+    return (unsigned __int128)high << 64 | low;
+}
+#endif
 
 long strtol(const char *text, char **end, int base) {
     long value = 0;
