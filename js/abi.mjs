@@ -43,24 +43,35 @@ const SIGNATURES = {
 };
 
 const unsigned64 = (value) => Number(BigInt.asUintN(64, value));
+const unsigned32 = (value) => value >>> 0;
+const wide = (value) => BigInt(value);
+const same = (value) => value;
 
-function bind64(fn, signature) {
-  const [params, result] = signature.split(':');
-  const wide = [...params].map((kind) => kind === 'p');
-  const out = result === 'p' ? unsigned64 : result === 'u' ? (r) => r >>> 0 : (r) => r;
-  return (...args) => out(fn(...args.map((arg, i) => (wide[i] ? BigInt(arg) : arg))));
+// fn with each argument passed through its conversion in `convert` and the result through `out`,
+// written out per arity: no rest arguments or spread on calls that copyIn and view make per use.
+function wrap(fn, convert, out) {
+  const [c0, c1, c2, c3] = convert;
+  switch (convert.length) {
+    case 0: return () => out(fn());
+    case 1: return (a) => out(fn(c0(a)));
+    case 2: return (a, b) => out(fn(c0(a), c1(b)));
+    case 3: return (a, b, c) => out(fn(c0(a), c1(b), c2(c)));
+    default: return (a, b, c, d) => out(fn(c0(a), c1(b), c2(c), c3(d)));
+  }
 }
 
-function bind32(fn, signature) {
-  const result = signature.split(':')[1];
-  return result === 'p' || result === 'u' ? (...args) => fn(...args) >>> 0 : fn;
+function bind(fn, signature, memory64) {
+  const [params, result] = signature.split(':');
+  const out = result === 'p' ? (memory64 ? unsigned64 : unsigned32) : result === 'u' ? unsigned32 : same;
+  if (!memory64 && out === same) return fn; // nothing to convert: the export itself
+  return wrap(fn, [...params].map((kind) => (kind === 'p' && memory64 ? wide : same)), out);
 }
 
 /** The module's exports as walloc.mjs calls them (the others, e.g. __stack_pointer, as they are). */
 export function bindExports(exports, memory64) {
   const bound = { ...exports };
   for (const [name, signature] of Object.entries(SIGNATURES)) {
-    if (typeof exports[name] === 'function') bound[name] = (memory64 ? bind64 : bind32)(exports[name], signature);
+    if (typeof exports[name] === 'function') bound[name] = bind(exports[name], signature, memory64);
   }
   return bound;
 }
