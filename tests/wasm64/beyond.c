@@ -8,6 +8,7 @@
  * seed, so a block that moved, overlapped another or lost its contents shows up without a
  * byte-by-byte walk over GiBs. Blocks that are only marked, not filled, cost the engine no
  * physical memory beyond the pages written. */
+#include "gc.h"
 #include "walloc.h"
 
 #include <stdint.h>
@@ -291,6 +292,43 @@ EXPORT(engine_limit) int engine_limit(void) {
 }
 
 EXPORT(engine_limit_reached) size_t engine_limit_reached(void) { return reached; }
+
+/* The collector past 4 GiB: a chain of 1000 objects, each holding the 64-bit address of the
+ * next, hangs from a static root above a 4 GiB ballast, while 3.2 GiB of garbage goes through
+ * collections. Were a pointer past 4 GiB missed by the marker, chained objects would be freed,
+ * zeroed and handed out again, and their stamps would be gone. */
+struct node {
+    struct node *next;
+    uint64_t stamp;
+};
+
+static struct node *chain;
+
+EXPORT(collector_past_four_gib) int collector_past_four_gib(void) {
+    GC_INIT();
+    if (!walloc_malloc(FOUR_GIB + MIB)) return 1;
+    for (unsigned i = 0; i < 1000; i++) {
+        struct node *n = GC_MALLOC(sizeof *n);
+        if (!n) return 2;
+        n->next = chain;
+        n->stamp = stamp(i, 7);
+        chain = n;
+    }
+    if (!above(chain)) return 3;
+    size_t collections = GC_get_gc_no();
+    for (unsigned i = 0; i < 200000; i++) {
+        unsigned char *garbage = GC_MALLOC_ATOMIC(16 * KIB);
+        if (!garbage) return 4;
+        garbage[0] = 1;
+    }
+    GC_gcollect();
+    if (GC_get_gc_no() < collections + 10 || GC_get_heap_size() > GIB) return 5;
+    unsigned i = 1000;
+    for (struct node *n = chain; n; n = n->next)
+        if (i == 0 || n->stamp != stamp(--i, 7)) return 6;
+    if (i != 0) return 7;
+    return walloc_check() == 0 ? 0 : 8;
+}
 
 /* Death scenarios: each takes memory past 4 GiB first, so the pointer reported has more than 32
  * bits, then misuses a block there. The host checks the trap and the message. */

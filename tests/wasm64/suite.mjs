@@ -5,7 +5,8 @@
 // JavaScript; they are turned into numbers (exact below 2^53) as they come out.
 
 const FOUR_GIB = 2 ** 32;
-const SCENARIOS = ['cross_boundary', 'huge_blocks', 'big_tiers', 'limit_above_four_gib', 'engine_limit'];
+const SCENARIOS = ['cross_boundary', 'huge_blocks', 'big_tiers', 'limit_above_four_gib', 'engine_limit',
+  'collector_past_four_gib'];
 
 function cString(memory, at) {
   const bytes = new Uint8Array(memory.buffer);
