@@ -17,7 +17,8 @@ import { median, parseOptions, selectWorkloads } from '../options.mjs';
 // As bench/run.mjs: optimized code from the first run on, so each timed run executes the same.
 v8.setFlagsFromString('--no-liftoff');
 
-// The counts of bench/run.mjs, so the figures read beside bench/README.md's.
+// The counts of bench/run.mjs, so the figures read beside bench/README.md's; then loop.c, malloc
+// and free alone.
 const WORKLOADS = [
   { name: 'random-actions', program: 'random-actions', args: ['3000000', '0'], quick: ['150000', '0'] },
   { name: 'random-actions-realloc', program: 'random-actions', args: ['3000000', '20'], quick: ['150000', '20'] },
@@ -26,6 +27,7 @@ const WORKLOADS = [
   { name: 'big-buffers', program: 'big-buffers', args: ['80000'], quick: ['4000'] },
   { name: 'mixed', program: 'mixed', args: ['2000000'], quick: ['100000'] },
   { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
+  { name: 'loop', program: 'loop', args: ['20000000'], quick: ['1000000'] },
 ];
 const TARGETS = ['wasm32', 'wasm64'];
 const ALLOCATORS = ['walloc', 'floor'];

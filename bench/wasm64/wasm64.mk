@@ -8,6 +8,8 @@
 
 W64_BENCH_DIR := build/bench-wasm64
 W64_BENCH_SYNTH := random-actions churn realloc-growth big-buffers mixed frag-soak
+# loop.c: malloc and free alone, so its ratio is walloc's own.
+W64_BENCH_PROGRAMS := $(W64_BENCH_SYNTH) loop
 W64_BENCH_SHIM := bench/wasm64/shim.c $(wildcard bench/wasm64/include/*.h)
 # Both builds compile the same way, freestanding; only the target and the allocator differ.
 # The floor (bench/floor.c, the least an allocator can do) runs beside walloc: its ratio is what
@@ -15,23 +17,26 @@ W64_BENCH_SHIM := bench/wasm64/shim.c $(wildcard bench/wasm64/include/*.h)
 W64_BENCH_CC = $(CLANG) --target=$(1) -O2 -ffreestanding -nostdlib -mbulk-memory -Wall -Wextra -Werror \
 	-Iinclude -Ibench/wasm64/include -Ibench -Wl,--no-entry
 
-$(W64_BENCH_DIR)/%-walloc-wasm32.wasm: bench/%.c bench/bench.h $(W64_BENCH_SHIM) $(FREE_LIB) | $(DEPS)
+# bench/wasm64/loop.c builds like the workloads of bench/.
+vpath %.c bench bench/wasm64
+
+$(W64_BENCH_DIR)/%-walloc-wasm32.wasm: %.c bench/bench.h $(W64_BENCH_SHIM) $(FREE_LIB) | $(DEPS)
 	@mkdir -p $(@D)
 	$(call W64_BENCH_CC,wasm32) $< bench/wasm64/shim.c $(FREE_LIB) -o $@
 
-$(W64_BENCH_DIR)/%-walloc-wasm64.wasm: bench/%.c bench/bench.h $(W64_BENCH_SHIM) $(FREE64_LIB) | $(DEPS)
+$(W64_BENCH_DIR)/%-walloc-wasm64.wasm: %.c bench/bench.h $(W64_BENCH_SHIM) $(FREE64_LIB) | $(DEPS)
 	@mkdir -p $(@D)
 	$(call W64_BENCH_CC,wasm64) $< bench/wasm64/shim.c $(FREE64_LIB) -o $@
 
-$(W64_BENCH_DIR)/%-floor-wasm32.wasm: bench/%.c bench/bench.h bench/floor.c $(W64_BENCH_SHIM) | $(DEPS)
+$(W64_BENCH_DIR)/%-floor-wasm32.wasm: %.c bench/bench.h bench/floor.c $(W64_BENCH_SHIM) | $(DEPS)
 	@mkdir -p $(@D)
 	$(call W64_BENCH_CC,wasm32) $< bench/wasm64/shim.c bench/floor.c -o $@
 
-$(W64_BENCH_DIR)/%-floor-wasm64.wasm: bench/%.c bench/bench.h bench/floor.c $(W64_BENCH_SHIM) | $(DEPS)
+$(W64_BENCH_DIR)/%-floor-wasm64.wasm: %.c bench/bench.h bench/floor.c $(W64_BENCH_SHIM) | $(DEPS)
 	@mkdir -p $(@D)
 	$(call W64_BENCH_CC,wasm64) $< bench/wasm64/shim.c bench/floor.c -o $@
 
-W64_BENCH_MODULES := $(foreach w,$(W64_BENCH_SYNTH),$(foreach a,walloc floor,\
+W64_BENCH_MODULES := $(foreach w,$(W64_BENCH_PROGRAMS),$(foreach a,walloc floor,\
 	$(W64_BENCH_DIR)/$(w)-$(a)-wasm32.wasm $(W64_BENCH_DIR)/$(w)-$(a)-wasm64.wasm))
 
 .PHONY: bench-wasm64 bench-wasm64-quick
