@@ -85,9 +85,11 @@ extern char __start_walloc_state[], __stop_walloc_state[];
  * wasm targets. wasm32 (and the native build, which emulates it) ends at 4 GiB. wasm64 ends
  * where the engine stops it (16 GiB in V8 today); walloc's own ceiling there is 1 TiB, which
  * keeps slice numbers, slice counts and wasm page counts in 32 bits on both targets, so spans,
- * the page map and the heap's bounds are laid out alike. What must widen is what holds a byte
- * offset: the links of free medium blocks and the heads of their bins (`wl_link`), 32 bits
- * where memory ends at 4 GiB and 64 on wasm64. */
+ * the page map and the heap's bounds are laid out alike. What follows from the ceiling: the
+ * bins of free spans reach a span of all memory (WL_BIN_COUNT), and what holds a byte offset,
+ * the links of free medium blocks and the heads of their bins (`wl_link`), is 32 bits where
+ * memory ends at 4 GiB and 64 on wasm64. Pointers in descriptors and the map are pointer-sized
+ * anyway. */
 #if defined(__wasm64__)
 #define WL_MEMORY_BITS 40
 typedef uint64_t wl_link;
