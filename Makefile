@@ -12,15 +12,19 @@ HDRS     := $(wildcard src/*.h) include/walloc.h Makefile
 WASM_FLAGS   := -O2 -Wall -Wextra -Werror -Iinclude
 WASI_FLAGS   := --target=wasm32-wasi $(WASM_FLAGS)
 FREE_FLAGS   := --target=wasm32 -ffreestanding -nostdlib -mbulk-memory -DWALLOC_FREESTANDING $(WASM_FLAGS)
+# The same freestanding build for wasm64 (memory64): only the target differs, the sources pick
+# their limits and the width of stored offsets from it (src/types.h).
+FREE64_FLAGS := --target=wasm64 -ffreestanding -nostdlib -mbulk-memory -DWALLOC_FREESTANDING $(WASM_FLAGS)
 NATIVE_FLAGS := -O2 -gdwarf-4 -Wall -Wextra -Werror -Iinclude
 SAN_FLAGS    := -O1 -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude
 
 WASI_LIB   := build/wasm32-wasi/libwalloc.a
 FREE_LIB   := build/wasm32/libwalloc.a
+FREE64_LIB := build/wasm64/libwalloc.a
 NATIVE_LIB := build/native/libwalloc.a
 SAN_LIB    := build/native-san/libwalloc.a
 # The secure build (src/secure.h): the same sources with -DWALLOC_SECURE.
-SECURE_LIBS := $(patsubst %.a,%-secure.a,$(WASI_LIB) $(FREE_LIB) $(NATIVE_LIB) $(SAN_LIB))
+SECURE_LIBS := $(patsubst %.a,%-secure.a,$(WASI_LIB) $(FREE_LIB) $(FREE64_LIB) $(NATIVE_LIB) $(SAN_LIB))
 
 # Tools come from scripts/install-deps, which runs only when one is missing.
 TOOLS_OK := $(shell command -v $(CLANG) >/dev/null && command -v wasm-ld >/dev/null && \
@@ -32,7 +36,7 @@ DEPS := deps
 endif
 
 .PHONY: all deps test demo bench bench-quick clean
-all: $(WASI_LIB) $(FREE_LIB) $(NATIVE_LIB) $(SAN_LIB) $(SECURE_LIBS)
+all: $(WASI_LIB) $(FREE_LIB) $(FREE64_LIB) $(NATIVE_LIB) $(SAN_LIB) $(SECURE_LIBS)
 
 deps:
 	bash scripts/install-deps
@@ -46,9 +50,10 @@ $(3): $(patsubst src/%.c,$(1)/%.o,$(SRCS))
 	rm -f $$@
 	$(AR) rcs $$@ $$^
 endef
-PLATFORMS := wasm32-wasi wasm32 native native-san
+PLATFORMS := wasm32-wasi wasm32 wasm64 native native-san
 COMPILE_wasm32-wasi := $(CLANG) $(WASI_FLAGS)
 COMPILE_wasm32      := $(CLANG) $(FREE_FLAGS)
+COMPILE_wasm64      := $(CLANG) $(FREE64_FLAGS)
 COMPILE_native      := $(CC_NATIVE) $(NATIVE_FLAGS)
 COMPILE_native-san  := $(CC_NATIVE) $(SAN_FLAGS)
 $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p),$(COMPILE_$(p)),build/$(p)/libwalloc.a)))
@@ -66,6 +71,8 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include tests/secure.mk
 -include tests/interp-wasi.mk
 -include js/js.mk
+-include tests/wasm64/wasm64.mk
+-include bench/wasm64/wasm64.mk
 -include tests/emscripten/emscripten.mk
 -include bench/emscripten/emscripten.mk
 -include rust/rust.mk

@@ -1,8 +1,9 @@
 /* walloc.h - memory management for WebAssembly.
  *
  * Linked into a wasm32-wasi program, libwalloc.a replaces wasi-libc's malloc family (dlmalloc
- * is then not linked at all). The freestanding wasm32 build needs no libc and no import but its
- * memory. The native build runs the same core over an emulated linear memory, for sanitizers.
+ * is then not linked at all). The freestanding wasm32 and wasm64 builds need no libc and no
+ * import but their memory; on wasm64 (memory64) the heap, single blocks and tiers grow past
+ * 4 GiB. The native build runs the same core over an emulated linear memory, for sanitizers.
  *
  * Names: every function exists as walloc_<name> in all builds. In the wasm32-wasi and
  * freestanding builds the standard names (malloc, free, calloc, realloc, aligned_alloc,
@@ -51,12 +52,19 @@ extern "C" {
 #endif
 
 /* The largest block any allocating function hands out (malloc, calloc, realloc, aligned_alloc,
- * memalign, posix_memalign, walloc_tier_alloc): PTRDIFF_MAX of wasm32, 2 GiB - 1. The
+ * memalign, posix_memalign, walloc_tier_alloc). On wasm32 it is PTRDIFF_MAX, 2 GiB - 1: the
  * difference of two pointers into a larger block would overflow ptrdiff_t, which is undefined
  * and which compilers do exploit (clang folds `p + n > p` to `(int)n > 0`), so larger requests
  * fail with ENOMEM as glibc, mimalloc and dlmalloc refuse them. The native build, which emulates
- * a wasm32 memory, has the same limit. */
+ * a wasm32 memory, has the same limit. On wasm64 ptrdiff_t has 64 bits and the limit is walloc's
+ * ceiling of linear memory, 1 TiB - 1 (the engine's own limit, 16 GiB in V8, comes first): sizes
+ * past 4 GiB are served, and every size computation (calloc's product, rounding, canaries) is
+ * checked at 64 bits. */
+#if defined(__wasm64__)
+#define WALLOC_MAX_REQUEST (((size_t)1 << 40) - 1)
+#else
 #define WALLOC_MAX_REQUEST ((size_t)0x7FFFFFFF)
+#endif
 
 /* Returns a block of at least `size` bytes, aligned to 16 when size >= 16 (to 8 below), or
  * NULL with errno = ENOMEM. malloc(0) returns a unique pointer that must be freed. Cost, by
@@ -117,10 +125,12 @@ size_t walloc_malloc_usable_size(void *ptr);
 
 /* Caps the linear memory the heap may grow to, in bytes (rounded down to 64 KiB pages; the
  * cap counts all of linear memory, static data included). Returns the previous cap. The
- * default is 4 GiB, i.e. whatever the engine allows; SIZE_MAX asks for it back. A wasm32 size_t
- * cannot hold 4 GiB: there the default cap is returned as SIZE_MAX, so the value returned can
- * always be passed back to restore it. A cap below the memory already in use stops further
- * growth; nothing is given back. O(1), no errors. */
+ * default is whatever the engine allows: 4 GiB on wasm32, walloc's ceiling of 1 TiB on wasm64
+ * (where the engine refuses earlier, at 16 GiB in V8, and a cap above 4 GiB is honoured to the
+ * page); SIZE_MAX, or any value past the ceiling, asks for it back. A wasm32 size_t cannot hold
+ * 4 GiB: there the default cap is returned as SIZE_MAX, so the value returned can always be
+ * passed back to restore it. A cap below the memory already in use stops further growth;
+ * nothing is given back. O(1), no errors. */
 size_t walloc_set_limit(size_t bytes);
 
 /* Seeds the secret of the secure build (libwalloc-secure.a), which keys its canaries; the
@@ -144,7 +154,7 @@ struct walloc_stats {
     size_t alloc_count;     /* successful allocations (malloc, calloc, realloc that moved...) */
     size_t free_count;      /* blocks released */
     size_t grow_count;      /* successful memory.grow calls */
-    size_t memory_bytes;    /* current size of linear memory (SIZE_MAX at 4 GiB on wasm32) */
+    size_t memory_bytes;    /* current size of linear memory (SIZE_MAX at 4 GiB on wasm32; exact on wasm64) */
     size_t tier_bytes;      /* pages held by tiered arenas (their chunks' capacity) */
     size_t gc_bytes;        /* pages held by the garbage collector (gc.h) */
 };

@@ -33,16 +33,23 @@ export function integer(value, what) {
   return value;
 }
 
-// An integer that must reach wasm whole: 2^32 + 8 would arrive as 8.
-export function u32(value, what) {
-  integer(value, what);
-  if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${value} does not fit in 32 bits`);
+export function boolean(value, what) {
+  if (typeof value !== 'boolean') throw new TypeError(`walloc: ${what} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
-export function pointer(value, what = 'pointer') {
+// An integer that must reach wasm whole: 2^32 + 8 would arrive as 8 in an i32. `max` is larger
+// for a size_t of wasm64 (2^53 - 1: every number up to it reaches an i64 exactly).
+export function u32(value, what, max = MAX_U32) {
   integer(value, what);
-  if (value > MAX_U32) throw new RangeError(`walloc: ${what} ${hex(value)} lies outside 32-bit memory`);
+  if (value > max) throw new RangeError(`walloc: ${what} ${value} does not fit in ${max === MAX_U32 ? 32 : 53} bits`);
+  return value;
+}
+
+// A pointer into a memory whose addresses end at `max`: 2^32 - 1, or 2^53 - 1 on wasm64.
+export function pointer(value, what = 'pointer', max = MAX_U32) {
+  integer(value, what);
+  if (value > max) throw new RangeError(`walloc: ${what} ${hex(value)} lies outside ${max === MAX_U32 ? '32-bit' : 'the'} memory`);
   return value;
 }
 
@@ -66,13 +73,13 @@ export function bytesOf(source) {
 // The tiers option, checked whole before anything is created. walloc_tiers_create refuses bad
 // shares and alignments too, but only as they arrive: a share of 2^32 + 50 would reach it as
 // 50 and an alignment of 2^32 + 8 as 8, so every value is proven to fit here first.
-export function tierLayout(tiers) {
+export function tierLayout(tiers, maxReserve = MAX_U32) {
   if (tiers === false) return null;
   if (tiers != null && typeof tiers !== 'object') {
     throw new TypeError(`walloc: tiers must be an object or false, got ${describe(tiers)}`);
   }
   const { reserveBytes = DEFAULT_TIER_RESERVE, layout } = tiers ?? {};
-  u32(reserveBytes, 'tiers.reserveBytes');
+  u32(reserveBytes, 'tiers.reserveBytes', maxReserve);
   if (layout === undefined) return { reserveBytes, layout: null, names: DEFAULT_TIER_NAMES };
   if (!Array.isArray(layout)) throw new TypeError(`walloc: tiers.layout must be an array, got ${describe(layout)}`);
   if (layout.length === 0 || layout.length > MAX_TIERS) {

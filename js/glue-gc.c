@@ -38,7 +38,7 @@ EXPORT(wjs_gc_set_root) uintptr_t wjs_gc_set_root(uint32_t slot, uintptr_t p) {
 /* The collector's figures in the scratch words: bytes of its spans, free bytes inside them,
  * bytes allocated in all and since the last collection, collections done. O(1). */
 EXPORT(wjs_gc_stats) void wjs_gc_stats(void) {
-    const uint32_t words[] = { GC_get_heap_size(), GC_get_free_bytes(), GC_get_total_bytes(),
+    const wjs_word words[] = { GC_get_heap_size(), GC_get_free_bytes(), GC_get_total_bytes(),
                                GC_get_bytes_since_gc(), GC_get_gc_no() };
     wjs_publish(words, sizeof words / sizeof *words);
 }

@@ -1,16 +1,17 @@
 /* glue.c - what walloc.mjs needs from the freestanding build beyond the malloc family, which it
- * calls directly. Structures are copied into a fixed array of 32-bit words so the JavaScript
- * side never depends on the C layout of walloc's structs. */
+ * calls directly. Structures are copied into a fixed array of words so the JavaScript
+ * side never depends on the C layout of walloc's structs. The same file serves the wasm64
+ * module, walloc64.wasm: its words are 64 bits there (glue.h). */
 #include "glue.h"
 #include "walloc.h"
 #include "types.h"
 
 /* Results of the calls below land here; JavaScript reads them right after the call. */
-static uint32_t scratch[16];
+static wjs_word scratch[16];
 
-EXPORT(wjs_scratch) uint32_t *wjs_scratch(void) { return scratch; }
+EXPORT(wjs_scratch) wjs_word *wjs_scratch(void) { return scratch; }
 
-void wjs_publish(const uint32_t *words, unsigned count) {
+void wjs_publish(const wjs_word *words, unsigned count) {
     for (unsigned i = 0; i < count; i++) scratch[i] = words[i];
 }
 
@@ -18,14 +19,14 @@ void wjs_publish(const uint32_t *words, unsigned count) {
 EXPORT(wjs_stats) void wjs_stats(void) {
     struct walloc_stats s;
     walloc_get_stats(&s);
-    const uint32_t words[] = { s.heap_bytes, s.live_bytes, s.peak_live_bytes, s.free_bytes, s.meta_bytes,
+    const wjs_word words[] = { s.heap_bytes, s.live_bytes, s.peak_live_bytes, s.free_bytes, s.meta_bytes,
                                s.alloc_count, s.free_count, s.grow_count, s.memory_bytes, s.tier_bytes,
                                s.gc_bytes };
     wjs_publish(words, sizeof words / sizeof *words);
 }
 
 /* walloc_set_limit counted in wasm pages, which say 4 GiB exactly where a wasm32 size_t cannot:
- * walloc_set_limit takes SIZE_MAX for it and returns it as SIZE_MAX. */
+ * walloc_set_limit takes SIZE_MAX for it and returns it as SIZE_MAX. (On wasm64 every cap fits.) */
 EXPORT(wjs_set_limit_pages) uint32_t wjs_set_limit_pages(uint32_t pages) {
     const uint32_t all = (uint32_t)(WL_MAX_MEMORY / WL_WASM_PAGE_SIZE);
     size_t previous = walloc_set_limit(pages < all ? (size_t)pages * WL_WASM_PAGE_SIZE : SIZE_MAX);
@@ -114,7 +115,7 @@ EXPORT(wjs_tier_release) int wjs_tier_release(unsigned tier, size_t offset, unsi
 EXPORT(wjs_tier_stats) void wjs_tier_stats(unsigned tier) {
     struct walloc_tier_stats s;
     walloc_tier_get_stats(tiers, tier, &s);
-    const uint32_t words[] = { s.used, s.capacity, s.high_water, s.total_allocated, s.recycled, s.chunks, s.resets };
+    const wjs_word words[] = { s.used, s.capacity, s.high_water, s.total_allocated, s.recycled, s.chunks, s.resets };
     wjs_publish(words, sizeof words / sizeof *words);
 }
 

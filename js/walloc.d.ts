@@ -5,7 +5,8 @@
 // integer (NaN and Infinity included) throws a TypeError; a negative one, or one past 32 bits
 // where 32 bits are all there is (pointers, offsets of marks, tiers.reserveBytes), a RangeError.
 // A refused call changes nothing. A size past 32 bits is instead a request that cannot be met:
-// out of memory, which returns 0 or throws a RangeError as `throwOnOOM` says.
+// out of memory, which returns 0 or throws a RangeError as `throwOnOOM` says. On wasm64
+// (`memory64: true`) "32 bits" reads "53 bits": pointers and sizes stay numbers, exact to 2^53.
 
 export type Pointer = number;
 
@@ -44,6 +45,12 @@ export interface WallocOptions {
    * integer, RangeError otherwise). Absent or false: no collector, and walloc.wasm is loaded.
    */
   gc?: boolean | { roots?: number };
+  /**
+   * true: the wasm64 build (walloc64.wasm, a 64-bit memory) whose heap grows past 4 GiB, as far
+   * as the engine allows (16 GiB in V8; node >= 24, Chromium; no `gc` yet, a TypeError). Absent:
+   * detected from `module` or `memory`, else wasm32. Not a boolean: TypeError.
+   */
+  memory64?: boolean;
   /** Exhaustion throws RangeError (default) or returns 0. */
   throwOnOOM?: boolean;
   /**

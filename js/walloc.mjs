@@ -1,18 +1,15 @@
 // walloc.mjs - the walloc heap for JavaScript: malloc/free with numeric pointers, checked
 // typed-array views and copies, tiered arenas and an asset cache in the SCENE tier.
 // Runs unchanged in node >= 20 and in browsers; walloc.wasm (walloc-gc.wasm for a heap with the
-// garbage collector) and checks.mjs sit next to this file.
+// garbage collector, walloc64.wasm for one past 4 GiB), abi.mjs and checks.mjs sit next to it.
 
+import { addressLimits, bindExports, compileFrom, instantiateWith, readWords } from './abi.mjs';
 import {
-  MAX_U32, atomicOption, bytesOf, describe, elementSize, gcOption, hex, integer, pointer, tierLayout, u32,
+  atomicOption, boolean, bytesOf, describe, elementSize, gcOption, hex, integer, pointer, tierLayout, u32,
 } from './checks.mjs';
 
-// js.mk links walloc.wasm with --initial-memory=131072: its static data and stack fit in two
-// pages, and a memory handed in must have at least these.
-const INITIAL_PAGES = 2;
 const WASM_PAGE_BYTES = 65536;
 const SLICE_BYTES = 4096;
-const MAX_PAGES = 65536; // wasm32 addresses 4 GiB: 2^32 bytes, one more than MAX_U32
 
 /** Tier indices of the default layout. */
 export const TIER = Object.freeze({ RENDER: 0, SCENE: 1, ENTITY: 2 });
@@ -20,19 +17,7 @@ export const TIER = Object.freeze({ RENDER: 0, SCENE: 1, ENTITY: 2 });
 /** What each byte of memoryMap() says about its 4 KiB slice of linear memory (GC: the collector's spans). */
 export const SLICE = Object.freeze({ UNUSED: 0, STATIC: 1, META: 2, FREE: 3, SMALL: 4, LARGE: 5, TIER: 6, GC: 7 });
 
-let defaultModule;
-let defaultGcModule;
-
-// Compiles walloc.wasm from a URL: read from disk for file: URLs (node), fetched otherwise.
-async function compileFrom(url) {
-  if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(url));
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`walloc: cannot load ${url}: HTTP ${response.status}`);
-  return WebAssembly.compile(await response.arrayBuffer());
-}
+let defaultModule, defaultGcModule, default64Module;
 
 /**
  * One walloc heap in its own (or a given) WebAssembly.Memory. Create it with
@@ -44,6 +29,9 @@ export class Walloc {
 
   #exports;
   #memory;
+  #memory64;
+  #max; // the largest pointer or size: 2^32 - 1 on wasm32, 2^53 - 1 on wasm64
+  #maxPages;
   #buffer;
   #stack;
   #scratch;
@@ -56,12 +44,14 @@ export class Walloc {
   #roots = 0; // root slots of the collector; 0 without it
 
   /** Use Walloc.instantiate(); the constructor is internal. */
-  constructor(instance, memory, { throwOnOOM, fetch: fetcher }) {
-    this.#exports = instance.exports;
+  constructor(instance, memory, memory64, { throwOnOOM, fetch: fetcher }) {
+    this.#exports = bindExports(instance.exports, memory64);
     this.#memory = memory;
+    this.#memory64 = memory64;
+    ({ maxAddress: this.#max, maxPages: this.#maxPages } = addressLimits(memory64));
     this.#buffer = memory.buffer;
     this.#stack = instance.exports.__stack_pointer;
-    this.#scratch = instance.exports.wjs_scratch() >>> 0;
+    this.#scratch = this.#exports.wjs_scratch();
     this.#throwOnOOM = throwOnOOM;
     this.#fetch = fetcher;
   }
@@ -70,9 +60,10 @@ export class Walloc {
    * Compiles (once) and instantiates walloc. Options: maxBytes (cap on linear memory),
    * memory (a WebAssembly.Memory to use instead of a new one), tiers ({ reserveBytes, layout:
    * [{ name, share, alignment }] } or false), gc (true or { roots } for the garbage collector
-   * with that many root slots, default 1024; it loads walloc-gc.wasm), throwOnOOM (default true),
-   * module (a WebAssembly.Module or URL of walloc.wasm; with gc, of walloc-gc.wasm), fetch (used by
-   * loadAsset).
+   * with that many root slots, default 1024; it loads walloc-gc.wasm), memory64 (true: the
+   * wasm64 build, walloc64.wasm, whose heap grows past 4 GiB; a `module` given is detected),
+   * throwOnOOM (default true), module (a WebAssembly.Module or URL of walloc.wasm; with gc, of
+   * walloc-gc.wasm), fetch (used by loadAsset). On wasm64 pointers and sizes are numbers too.
    * The numbers are checked before anything is compiled or created, like every argument below:
    * maxBytes as setLimit's; tiers.reserveBytes an integer 0..2^32-1; each share an integer
    * 0..100, together at most 100; each alignment a power of two up to 2^31; gc.roots an integer
@@ -81,25 +72,24 @@ export class Walloc {
    * a TypeError.
    */
   static async instantiate(options = {}) {
-    const { maxBytes, memory: given, tiers, gc, throwOnOOM = true, module: source, fetch: fetcher } = options;
+    const { maxBytes, memory: given, tiers, gc, throwOnOOM = true, module: source, fetch: fetcher, memory64 } = options;
     if (maxBytes !== undefined) integer(maxBytes, 'maxBytes');
-    const layout = tierLayout(tiers);
+    if (memory64 !== undefined) boolean(memory64, 'memory64');
+    const layout = tierLayout(tiers, addressLimits(memory64).maxAddress);
     const collector = gcOption(gc);
+    if (collector && memory64) throw new TypeError('walloc: gc is not available on wasm64 (memory64) yet');
     let module;
     if (source instanceof WebAssembly.Module) module = source;
     else if (source !== undefined) module = await compileFrom(new URL(source, import.meta.url));
+    else if (memory64) module = await (default64Module ??= compileFrom(new URL('./walloc64.wasm', import.meta.url)));
     else if (collector) module = await (defaultGcModule ??= compileFrom(new URL('./walloc-gc.wasm', import.meta.url)));
     else module = await (defaultModule ??= compileFrom(new URL('./walloc.wasm', import.meta.url)));
     if (collector && !WebAssembly.Module.exports(module).some(({ name }) => name === 'wjs_gc_start')) {
       throw new TypeError('walloc: gc needs walloc-gc.wasm; the module given has no collector');
     }
-    let memory = given;
-    if (memory === undefined) memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
-    else if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('walloc: memory must be a WebAssembly.Memory');
-    const pages = memory.buffer.byteLength / WASM_PAGE_BYTES;
-    if (pages < INITIAL_PAGES) memory.grow(INITIAL_PAGES - pages);
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const heap = new Walloc(instance, memory, { throwOnOOM, fetch: fetcher ?? ((url) => fetch(url)) });
+    if (given !== undefined && !(given instanceof WebAssembly.Memory)) throw new TypeError('walloc: memory must be a WebAssembly.Memory');
+    const linked = await instantiateWith(module, given, memory64);
+    const heap = new Walloc(linked.instance, linked.memory, linked.memory64, { throwOnOOM, fetch: fetcher ?? ((url) => fetch(url)) });
     if (maxBytes !== undefined) heap.setLimit(maxBytes);
     if (layout) heap.#createTiers(layout);
     if (collector) heap.#startCollector(collector);
@@ -116,14 +106,15 @@ export class Walloc {
   //
   // Every numeric argument of every method is checked in JavaScript before it reaches wasm,
   // which would otherwise wrap it to 32 bits (NaN -> 0, 2^32 + 8 -> 8, -1 -> 0xffffffff, 1.5 -> 1):
-  // a value that is not a number or not an integer throws a TypeError, a negative one or one
-  // that does not fit 32 bits a RangeError, and nothing changes. A size past 32 bits is a request
-  // that cannot be met instead: out of memory, 0 or RangeError as throwOnOOM says.
+  // a value that is not a number or not an integer throws a TypeError, a negative one or one past
+  // the memory's addresses (2^32 - 1 on wasm32, 2^53 - 1 on wasm64) a RangeError, and nothing
+  // changes. A size past them is a request that cannot be met instead: out of memory, 0 or
+  // RangeError as throwOnOOM says. "Past 2^32 - 1" below means past 2^53 - 1 on wasm64.
 
   /** A block of at least `size` bytes; 0 or RangeError when memory runs out (any size past 2^32 - 1). */
   malloc(size) {
     integer(size, 'size');
-    const ptr = size > MAX_U32 ? 0 : this.#exports.walloc_malloc(size) >>> 0;
+    const ptr = size > this.#max ? 0 : this.#exports.walloc_malloc(size);
     return ptr ? this.#grown(ptr) : this.#outOfMemory('malloc', size);
   }
 
@@ -131,19 +122,19 @@ export class Walloc {
   calloc(count, size) {
     integer(count, 'count');
     integer(size, 'size');
-    const ptr = count > MAX_U32 || size > MAX_U32 ? 0 : this.#exports.walloc_calloc(count, size) >>> 0;
+    const ptr = count > this.#max || size > this.#max ? 0 : this.#exports.walloc_calloc(count, size);
     return ptr ? this.#grown(ptr) : this.#outOfMemory('calloc', count * size);
   }
 
   /** Resizes a block (may move it); on failure (a size past 2^32 - 1 included) the old block is untouched. */
   realloc(ptr, size) {
-    this.#mallocOnly(pointer(ptr), 'realloc');
+    this.#mallocOnly(pointer(ptr, 'pointer', this.#max), 'realloc');
     integer(size, 'size');
-    if (size > MAX_U32) return this.#outOfMemory('realloc', size);
+    if (size > this.#max) return this.#outOfMemory('realloc', size);
     const stack = this.#stack.value;
     let moved;
     try {
-      moved = this.#exports.walloc_realloc(ptr, size) >>> 0;
+      moved = this.#exports.walloc_realloc(ptr, size);
     } catch (error) {
       throw this.#trapped(error, stack);
     }
@@ -152,7 +143,7 @@ export class Walloc {
 
   /** Frees a block; free(0) does nothing. A double or invalid free throws walloc's message. */
   free(ptr) {
-    this.#mallocOnly(pointer(ptr), 'free');
+    this.#mallocOnly(pointer(ptr, 'pointer', this.#max), 'free');
     const stack = this.#stack.value;
     try {
       this.#exports.walloc_free(ptr);
@@ -163,10 +154,10 @@ export class Walloc {
 
   /** The usable size of a live malloc block (0 for 0); throws for anything else. */
   usableSize(ptr) {
-    pointer(ptr);
+    pointer(ptr, 'pointer', this.#max);
     const stack = this.#stack.value;
     try {
-      return this.#exports.walloc_malloc_usable_size(ptr) >>> 0;
+      return this.#exports.walloc_malloc_usable_size(ptr);
     } catch (error) {
       throw this.#trapped(error, stack);
     }
@@ -174,14 +165,14 @@ export class Walloc {
 
   /**
    * Caps linear memory at `bytes` (rounded down to 64 KiB); returns the previous cap. Any cap of
-   * 2^32 or more is all of wasm32's 4 GiB, and a heap never capped reports 2^32. The cap goes
-   * over in pages: as bytes, 2^32 does not fit the i32 (the C API would see 2^32 - 1, one page
-   * less, and report a cap of 4 GiB as 2^32 - 1).
+   * 2^32 or more is all of wasm32's 4 GiB, and a heap never capped reports 2^32 (2^40, walloc's
+   * ceiling, on wasm64). The cap goes over in pages: as bytes, 2^32 does not fit the i32 (the C
+   * API would see 2^32 - 1, one page less, and report a cap of 4 GiB as 2^32 - 1).
    */
   setLimit(bytes) {
     integer(bytes, 'maxBytes');
-    const pages = Math.min(Math.floor(bytes / WASM_PAGE_BYTES), MAX_PAGES);
-    return (this.#exports.wjs_set_limit_pages(pages) >>> 0) * WASM_PAGE_BYTES;
+    const pages = Math.min(Math.floor(bytes / WASM_PAGE_BYTES), this.#maxPages);
+    return this.#exports.wjs_set_limit_pages(pages) * WASM_PAGE_BYTES;
   }
 
   /** Walks the whole heap; throws an Error with walloc's message when it is inconsistent. */
@@ -208,7 +199,7 @@ export class Walloc {
   view(ptr, length, Ctor = Uint8Array, offset = 0) {
     const size = elementSize(Ctor);
     const bytes = integer(length, 'length') * size;
-    const at = this.#checkRange(pointer(ptr), bytes, 'view', offset);
+    const at = this.#checkRange(pointer(ptr, 'pointer', this.#max), bytes, 'view', offset);
     if (at % size) throw new RangeError(`walloc: view of ${Ctor.name} at ${hex(at)} is not aligned to ${size} bytes`);
     const view = new Ctor(this.#current(), at, length);
     if (!ArrayBuffer.isView(view)) throw new TypeError(`walloc: view needs a typed array constructor, ${Ctor.name} made none`);
@@ -220,13 +211,13 @@ export class Walloc {
   /** Copies `source` (ArrayBuffer or view) into the block at `ptr`, `offset` bytes in. */
   copyIn(ptr, source, offset = 0) {
     const bytes = bytesOf(source);
-    const at = this.#checkRange(pointer(ptr), bytes.length, 'copyIn', offset);
+    const at = this.#checkRange(pointer(ptr, 'pointer', this.#max), bytes.length, 'copyIn', offset);
     new Uint8Array(this.#current(), at, bytes.length).set(bytes);
   }
 
   /** A copy (not a view) of `length` bytes of the block at `ptr`, from `offset` bytes in. */
   copyOut(ptr, length, offset = 0) {
-    const at = this.#checkRange(pointer(ptr), integer(length, 'length'), 'copyOut', offset);
+    const at = this.#checkRange(pointer(ptr, 'pointer', this.#max), integer(length, 'length'), 'copyOut', offset);
     return new Uint8Array(this.#current(), at, length).slice();
   }
 
@@ -234,15 +225,15 @@ export class Walloc {
   fill(ptr, byte, n, offset = 0) {
     integer(byte, 'byte');
     if (byte > 255) throw new RangeError(`walloc: fill byte must be 0..255, got ${byte}`);
-    this.#exports.wjs_fill(this.#checkRange(pointer(ptr), integer(n, 'length'), 'fill', offset), byte, n);
+    this.#exports.wjs_fill(this.#checkRange(pointer(ptr, 'pointer', this.#max), integer(n, 'length'), 'fill', offset), byte, n);
   }
 
   /** Copies `n` bytes from the block at `src` (from `srcOffset` bytes in) to the block at `dst`
    * (from `dstOffset`); the ranges may overlap, as within one block (one memory.copy). */
   copy(dst, src, n, dstOffset = 0, srcOffset = 0) {
     integer(n, 'length');
-    const to = this.#checkRange(pointer(dst, 'destination'), n, 'copy', dstOffset);
-    const from = this.#checkRange(pointer(src, 'source'), n, 'copy', srcOffset);
+    const to = this.#checkRange(pointer(dst, 'destination', this.#max), n, 'copy', dstOffset);
+    const from = this.#checkRange(pointer(src, 'source', this.#max), n, 'copy', srcOffset);
     this.#exports.wjs_copy(to, from, n);
   }
 
@@ -252,7 +243,7 @@ export class Walloc {
   tierAlloc(tier, size) {
     const index = this.#tierIndex(tier);
     integer(size, 'size');
-    const ptr = size > MAX_U32 ? 0 : this.#exports.wjs_tier_alloc(index, size) >>> 0;
+    const ptr = size > this.#max ? 0 : this.#exports.wjs_tier_alloc(index, size);
     if (!ptr) return this.#outOfMemory(`tierAlloc(${this.#tiers[index].name})`, size);
     const [end, start] = this.#words(2);
     const block = { ptr, size, start, end, asset: null };
@@ -272,7 +263,7 @@ export class Walloc {
   tierCompact(tier, keep) {
     const index = this.#tierIndex(tier);
     integer(keep, 'keep');
-    if (keep > MAX_U32 || this.#exports.wjs_tier_compact(index, keep) !== 0) {
+    if (keep > this.#max || this.#exports.wjs_tier_compact(index, keep) !== 0) {
       const { used } = this.#tierStats(index);
       throw new RangeError(`walloc: tierCompact(${this.#tiers[index].name}, ${keep}): the tier holds only ${used} bytes`);
     }
@@ -300,7 +291,7 @@ export class Walloc {
     }
     // Each field is read once: the values checked are the values passed and remembered.
     const index = this.#tierIndex(mark.tier);
-    const offset = u32(mark.offset, 'mark.offset');
+    const offset = u32(mark.offset, 'mark.offset', this.#max);
     const generation = u32(mark.generation, 'mark.generation');
     if (this.#exports.wjs_tier_release(index, offset, generation) !== 0) {
       throw new Error(`walloc: tierRelease(${this.#tiers[index].name}): stale mark at offset ${offset}`);
@@ -370,7 +361,7 @@ export class Walloc {
     integer(size, 'size');
     const atomic = atomicOption(options);
     const { GC_malloc: scanned, GC_malloc_atomic: plain } = this.#exports;
-    const ptr = size > MAX_U32 ? 0 : (atomic ? plain(size) : scanned(size)) >>> 0;
+    const ptr = size > this.#max ? 0 : atomic ? plain(size) : scanned(size);
     return this.#grown(ptr) || this.#outOfMemory('gcAlloc', size);
   }
 
@@ -384,10 +375,10 @@ export class Walloc {
     const roots = this.#collector('gcSetRoot');
     integer(slot, 'slot');
     if (slot >= roots) throw new RangeError(`walloc: no root slot ${slot} (the heap has ${roots})`);
-    if (pointer(ptr) !== 0 && this.gcSize(ptr) === 0) {
+    if (pointer(ptr, 'pointer', this.#max) !== 0 && this.gcSize(ptr) === 0) {
       throw new RangeError(`walloc: gcSetRoot(${slot}, ${hex(ptr)}): not the start of a live GC object`);
     }
-    return this.#exports.wjs_gc_set_root(slot, ptr) >>> 0;
+    return this.#exports.wjs_gc_set_root(slot, ptr);
   }
 
   /**
@@ -406,7 +397,7 @@ export class Walloc {
    */
   gcSize(ptr) {
     this.#collector('gcSize');
-    return this.#exports.GC_size(pointer(ptr)) >>> 0;
+    return this.#exports.GC_size(pointer(ptr, 'pointer', this.#max));
   }
 
   /**
@@ -426,8 +417,8 @@ export class Walloc {
   /**
    * Heap counters (tierBytes: pages held by tiers, gcBytes: by the collector) and, per tier,
    * { name, used, capacity, highWater, totalAllocated, recycled, chunks, resets }. memoryBytes and
-   * pages are the memory's exact size, up to 2^32 bytes and 65536 pages: they are read from the memory itself, since
-   * walloc_get_stats clamps memory_bytes to SIZE_MAX, 2^32 - 1 on wasm32.
+   * pages are the memory's exact size (2^32 bytes and 65536 pages at most on wasm32): they are read
+   * from the memory itself, since walloc_get_stats clamps memory_bytes to SIZE_MAX, 2^32 - 1 on wasm32.
    */
   stats() {
     this.#exports.wjs_stats();
@@ -445,10 +436,10 @@ export class Walloc {
   memoryMap() {
     const slices = this.#current().byteLength / SLICE_BYTES;
     const out = new Uint8Array(slices);
-    const chunk = this.#exports.wjs_map_capacity() >>> 0;
+    const chunk = this.#exports.wjs_map_capacity();
     for (let first = 0; first < slices; first += chunk) {
       const count = Math.min(chunk, slices - first);
-      const at = this.#exports.wjs_memory_map(first, count) >>> 0;
+      const at = this.#exports.wjs_memory_map(first, count);
       out.set(new Uint8Array(this.#current(), at, count), first);
     }
     return out;
@@ -456,7 +447,7 @@ export class Walloc {
 
   // ---- internals ----
 
-  #words(count) { return new Uint32Array(this.#current(), this.#scratch, count); }
+  #words(count) { return readWords(this.#current(), this.#scratch, count, this.#memory64); }
 
   // For calls that trap on a bad pointer. The trap unwinds wasm frames without their
   // epilogues, so the stack pointer taken before the call is put back; walloc reports before it
@@ -468,7 +459,7 @@ export class Walloc {
   }
 
   #takeLastError() {
-    const at = this.#exports.walloc_last_error() >>> 0;
+    const at = this.#exports.walloc_last_error();
     const bytes = new Uint8Array(this.#current());
     const end = bytes.indexOf(0, at);
     const message = new TextDecoder().decode(bytes.subarray(at, end));
@@ -570,7 +561,7 @@ export class Walloc {
   #blockSize(ptr) {
     const block = this.#tierBlocks.get(ptr);
     if (block) return block.size;
-    return (this.#roots && this.#exports.GC_size(ptr) >>> 0) || this.usableSize(ptr);
+    return (this.#roots && this.#exports.GC_size(ptr)) || this.usableSize(ptr);
   }
 
   /** The address `offset` bytes into the block at `ptr`, once `bytes` from there are proven to

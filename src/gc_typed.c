@@ -10,6 +10,7 @@
 #include "gc.h"
 #include "gc_typed.h"
 #include "collector.h"
+#include "platform.h"
 
 struct layout {
     uintptr_t *bits;     /* bit i of the bitmap (word i / WORD_BITS) = word i may be a pointer */
@@ -113,7 +114,7 @@ void *GC_malloc_explicitly_typed_ignore_off_page(size_t size, GC_descr d) { retu
 
 void *GC_calloc_explicitly_typed(size_t n, size_t size, GC_descr d) {
     size_t total;
-    if (__builtin_mul_overflow(n, size, &total)) return wl_gc_alloc(SIZE_MAX, WL_GC_NORMAL, 0);
+    if (wl_mul_overflow(n, size, &total)) return wl_gc_alloc(SIZE_MAX, WL_GC_NORMAL, 0);
     if (size % sizeof(GC_word) || (d & WL_DS_TAGS) == WL_DS_LENGTH) {
         if ((d & WL_DS_TAGS) == WL_DS_LENGTH && (d & ~(wl_descr)WL_DS_TAGS) == 0) return GC_malloc_atomic(total);
         if (size % sizeof(GC_word)) return GC_malloc(total);

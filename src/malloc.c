@@ -188,7 +188,7 @@ void walloc_free(void *ptr) {
 
 void *walloc_calloc(size_t count, size_t size) {
     size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) {
+    if (wl_mul_overflow(count, size, &total)) {
         wl_platform_set_errno(WL_ENOMEM);
         return NULL;
     }

@@ -15,9 +15,10 @@
  * A block starts 4 bytes before a 16-byte boundary, so the program's pointer, just after the
  * header, is aligned to 16. Block sizes are multiples of 16 and count the header. The header
  * holds the size and two flags: FREE, and PREV_FREE (the block before is free). A free block
- * also holds the offsets of its bin neighbours after its header and its size again in its last
- * word, where the next block finds it to merge. Two free blocks never touch. The end mark is the
- * header of a block of size 0 that is never free, so no merge runs off the span.
+ * also holds the offsets of its bin neighbours after its header (wl_link: 32 or 64 bits, as the
+ * target's memory needs, types.h) and its size again in its last word, where the next block
+ * finds it to merge. Two free blocks never touch. The end mark is the header of a block of size
+ * 0 that is never free, so no merge runs off the span.
  *
  * Free blocks sit in bins, sixteen per doubling of size, with a bitmap over the bins of each
  * doubling and one over the doublings (TLSF's two levels). malloc looks at the first block in
@@ -56,11 +57,12 @@
 _Static_assert(WL_MEDIUM_LISTED_MIN == 1024u, "bin_of counts doublings from 1 KiB");
 _Static_assert(REGION_BYTES < (1024u << WL_MEDIUM_BIN_GROUPS), "a bin group per doubling up to the span");
 _Static_assert(WL_CLASSED_MAX + WL_MEDIUM_HEADER >= WL_MEDIUM_LISTED_MIN, "every request can use a listed block");
+_Static_assert(WL_MEDIUM_HEADER + 2 * sizeof(wl_link) + 4 <= WL_MEDIUM_LISTED_MIN, "a listed block holds its links");
 
 static inline uint32_t *word_at(wl_off off) { return (uint32_t *)wl_ptr_of(off); }
 static inline uint32_t size_of(uint32_t header) { return header & ~FLAGS; }
-static inline uint32_t *next_link(wl_off b) { return word_at(b + 4); }
-static inline uint32_t *prev_link(wl_off b) { return word_at(b + 8); }
+static inline wl_link *next_link(wl_off b) { return (wl_link *)wl_ptr_of(b + 4); }
+static inline wl_link *prev_link(wl_off b) { return (wl_link *)wl_ptr_of(b + 4 + sizeof(wl_link)); }
 
 static inline uint32_t block_size(size_t request) {
     return (uint32_t)((request + WL_MEDIUM_HEADER + WL_GRANULE - 1) & ~(WL_GRANULE - 1));
@@ -80,23 +82,23 @@ static inline void set_live(wl_off span_start, wl_off off, int live) {
 
 /* Where a link goes that has no block to go to: the bin operations store unconditionally, as
  * which way a branch on an empty neighbour goes is a coin toss the processor mispredicts. */
-WL_STATE static uint32_t nowhere;
+WL_STATE static wl_link nowhere;
 
 /* The bin operations stay out of line: inlined at each of their callers they made the malloc
  * family 600 bytes larger for no speed that could be told from noise. */
 __attribute__((noinline)) static void bin_insert(wl_off b, uint32_t size) {
     unsigned bin = bin_of(size);
-    uint32_t head = wl_heap.medium_bins[bin];
+    wl_link head = wl_heap.medium_bins[bin];
     *next_link(b) = head;
     *prev_link(b) = 0;
-    *(head ? prev_link(head) : &nowhere) = (uint32_t)b;
+    *(head ? prev_link(head) : &nowhere) = (wl_link)b;
     wl_heap.medium_bin_mask[bin >> 4] |= (uint16_t)(1u << (bin & 15));
     wl_heap.medium_group_mask |= (uint8_t)(1u << (bin >> 4));
-    wl_heap.medium_bins[bin] = (uint32_t)b;
+    wl_heap.medium_bins[bin] = (wl_link)b;
 }
 
 __attribute__((noinline)) static void bin_remove(wl_off b, uint32_t size) {
-    uint32_t next = *next_link(b), prev = *prev_link(b);
+    wl_link next = *next_link(b), prev = *prev_link(b);
     *(next ? prev_link(next) : &nowhere) = prev;
     if (prev) {
         *next_link(prev) = next;

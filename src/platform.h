@@ -1,8 +1,9 @@
 /* platform.h - the only place that knows where walloc runs.
  *
- * Three platforms share the core: wasm32-wasi (libc present), freestanding wasm32 (nothing but
- * the module's memory) and native x86-64, where linear memory is emulated by one reserved region
- * whose pages become accessible as it "grows", so sanitizers and valgrind see the same code.
+ * Four platforms share the core: wasm32-wasi (libc present), freestanding wasm32 and wasm64
+ * (nothing but the module's memory; wasm64's limits are in types.h) and native x86-64, where
+ * linear memory is emulated by one reserved region whose pages become accessible as it
+ * "grows", so sanitizers and valgrind see the same code.
  */
 #ifndef WALLOC_PLATFORM_H
 #define WALLOC_PLATFORM_H
@@ -39,6 +40,25 @@ WL_BULK_MEMORY static inline void wl_platform_zero(void *p, size_t bytes) {
 
 WL_BULK_MEMORY static inline void wl_platform_copy(void *to, const void *from, size_t bytes) {
     __builtin_memcpy(to, from, bytes);
+}
+
+/* count * size in *total; 1 when the product overflows size_t (nothing stored then). On wasm64
+ * __builtin_mul_overflow calls __multi3, a 128-bit multiply that no compiler runtime for wasm64
+ * supplies (and clang turns a check by division back into that call), so the product is built
+ * from 32-bit halves: two high halves overflow at once, else the one cross term must fit in 32
+ * bits and the sum must not wrap. */
+static inline int wl_mul_overflow(size_t count, size_t size, size_t *total) {
+#if defined(__wasm64__)
+    uint64_t count_high = count >> 32, size_high = size >> 32;
+    if (count_high && size_high) return 1;
+    uint64_t cross = count_high * (uint32_t)size + size_high * (uint32_t)count;
+    uint64_t low = (uint64_t)(uint32_t)count * (uint32_t)size;
+    if (cross >> 32 || low + (cross << 32) < low) return 1;
+    *total = low + (cross << 32);
+    return 0;
+#else
+    return __builtin_mul_overflow(count, size, total);
+#endif
 }
 
 /* Sets wl_memory_base (natively; on wasm it is 0) and returns the offset where the heap may

@@ -30,7 +30,8 @@
  *          looks inside malloc's spans.
  *
  * The page map sends a slice number to the descriptor of the span it belongs to: one array,
- * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm, 0.1 %).
+ * indexed by slice, that covers memory up to the heap's end (4 bytes per 4 KiB on wasm32, 0.1 %;
+ * 8 on wasm64).
  * When the heap outgrows it, a map twice as large replaces it and the old one's slices become
  * free memory. The entries of every slice of an in-use span are exact, so `free` finds its
  * span in two loads and can prove the pointer is a block start. A free span's first and last
@@ -83,7 +84,24 @@ extern char __start_walloc_state[], __stop_walloc_state[];
 #define WL_SLICE_SHIFT 12
 #define WL_SLICE_SIZE ((size_t)1 << WL_SLICE_SHIFT)
 #define WL_WASM_PAGE_SIZE ((size_t)65536)
-#define WL_MAX_MEMORY ((uint64_t)1 << 32)
+
+/* How far linear memory reaches, the one thing that differs between the 32-bit and the 64-bit
+ * wasm targets. wasm32 (and the native build, which emulates it) ends at 4 GiB. wasm64 ends
+ * where the engine stops it (16 GiB in V8 today); walloc's own ceiling there is 1 TiB, which
+ * keeps slice numbers, slice counts and wasm page counts in 32 bits on both targets, so spans,
+ * the page map and the heap's bounds are laid out alike. What follows from the ceiling: the
+ * bins of free spans reach a span of all memory (WL_BIN_COUNT), and what holds a byte offset,
+ * the links of free medium blocks and the heads of their bins (`wl_link`), is 32 bits where
+ * memory ends at 4 GiB and 64 on wasm64. Pointers in descriptors and the map are pointer-sized
+ * anyway. */
+#if defined(__wasm64__)
+#define WL_MEMORY_BITS 40
+typedef uint64_t wl_link;
+#else
+#define WL_MEMORY_BITS 32
+typedef uint32_t wl_link;
+#endif
+#define WL_MAX_MEMORY ((uint64_t)1 << WL_MEMORY_BITS)
 #define WL_MAX_SLICES ((uint32_t)(WL_MAX_MEMORY >> WL_SLICE_SHIFT))
 
 
@@ -118,9 +136,10 @@ extern char __start_walloc_state[], __stop_walloc_state[];
 #define WL_MEDIUM_BIN_GROUPS 8
 #define WL_MEDIUM_BINS (WL_MEDIUM_BIN_GROUPS * 16)
 
-/* Free spans up to 32 slices have a bin per length; longer ones four bins per doubling. */
+/* Free spans up to 32 slices have a bin per length; longer ones four bins per doubling, up to
+ * a span of all memory: 96 bins on wasm32, 128 on wasm64 (the bits of bin_mask). */
 #define WL_EXACT_BINS 32
-#define WL_BIN_COUNT (WL_EXACT_BINS + 4 * 16)
+#define WL_BIN_COUNT (WL_EXACT_BINS + 4 * (WL_MEMORY_BITS - WL_SLICE_SHIFT - 4))
 
 /* The kinds that hold malloc blocks are consecutive, so one comparison tells them apart. */
 enum span_kind { SPAN_DEAD, SPAN_FREE, SPAN_SMALL, SPAN_MEDIUM, SPAN_LARGE, SPAN_META, SPAN_TIER, SPAN_GC };
@@ -229,7 +248,7 @@ struct heap {
     size_t large_live_bytes;
     size_t medium_live_bytes; /* usable bytes of live medium blocks */
     size_t medium_free_bytes; /* bytes of free medium blocks, headers included */
-    uint32_t medium_bins[WL_MEDIUM_BINS]; /* offset of the first free block of each bin, or 0 */
+    wl_link medium_bins[WL_MEDIUM_BINS]; /* offset of the first free block of each bin, or 0 */
     uint16_t medium_bin_mask[WL_MEDIUM_BIN_GROUPS]; /* bit b: medium_bins[16 * group + b] */
     uint8_t medium_group_mask; /* bit g: medium_bin_mask[g] is not 0 */
     struct span *medium_spare; /* an empty medium span kept for the next allocation */
@@ -244,6 +263,8 @@ struct heap {
     struct span **map;       /* entry per slice, for slices below map_entries */
     uint32_t map_entries;
 };
+
+_Static_assert(WL_BIN_COUNT <= 2 * 64, "bin_mask has a bit per bin");
 
 extern struct heap wl_heap;
 extern struct size_class wl_classes[WL_CLASS_COUNT];

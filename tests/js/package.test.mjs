@@ -1,5 +1,5 @@
-// The npm package: `npm pack` ships walloc.mjs (with checks.mjs), walloc.d.ts, walloc.wasm and
-// walloc-gc.wasm, and a project that installs the tarball (offline: the package has no
+// The npm package: `npm pack` ships walloc.mjs (with abi.mjs and checks.mjs), walloc.d.ts,
+// walloc.wasm, walloc-gc.wasm and walloc64.wasm, and a project that installs the tarball (offline: the package has no
 // dependencies) can import and use it, the collector included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE = fileURLToPath(new URL('../../js/', import.meta.url));
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 
-test('npm pack ships the module, its types and both wasm modules', () => {
+test('npm pack ships the module, its types and the three wasm modules', () => {
   const [{ files }] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], PACKAGE));
-  assert.deepEqual(files.map((f) => f.path).sort(), ['checks.mjs', 'package.json', 'walloc-gc.wasm', 'walloc.d.ts', 'walloc.mjs', 'walloc.wasm']);
+  assert.deepEqual(files.map((f) => f.path).sort(),
+    ['abi.mjs', 'checks.mjs', 'package.json', 'walloc-gc.wasm', 'walloc.d.ts', 'walloc.mjs', 'walloc.wasm', 'walloc64.wasm']);
 });
 
 test('an installed tarball works from node_modules', () => {
