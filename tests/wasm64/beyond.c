@@ -307,14 +307,18 @@ static struct node *chain;
 EXPORT(collector_past_four_gib) int collector_past_four_gib(void) {
     GC_INIT();
     if (!walloc_malloc(FOUR_GIB + MIB)) return 1;
-    for (unsigned i = 0; i < 1000; i++) {
+    /* Where the first objects land depends on what memory below the big block is free, which
+     * moves with the heap's layout: the chain grows (every node reachable, so nothing below is
+     * reclaimed) until its head lies past 4 GiB. */
+    unsigned count = 0;
+    while (count < 1000 || !above(chain)) {
+        if (count == 4000000) return 3;
         struct node *n = GC_MALLOC(sizeof *n);
         if (!n) return 2;
         n->next = chain;
-        n->stamp = stamp(i, 7);
+        n->stamp = stamp(count++, 7);
         chain = n;
     }
-    if (!above(chain)) return 3;
     size_t collections = GC_get_gc_no();
     for (unsigned i = 0; i < 200000; i++) {
         unsigned char *garbage = GC_MALLOC_ATOMIC(16 * KIB);
@@ -323,7 +327,7 @@ EXPORT(collector_past_four_gib) int collector_past_four_gib(void) {
     }
     GC_gcollect();
     if (GC_get_gc_no() < collections + 10 || GC_get_heap_size() > GIB) return 5;
-    unsigned i = 1000;
+    unsigned i = count;
     for (struct node *n = chain; n; n = n->next)
         if (i == 0 || n->stamp != stamp(--i, 7)) return 6;
     if (i != 0) return 7;
