@@ -8,7 +8,8 @@
  *   SMALL  a run of 1..16 slices cut into equal blocks of one size class (8 B .. 32 KiB). A
  *          bitmap in the descriptor says which blocks are free, so blocks carry no header and
  *          no in-band link a stray write could corrupt. One span per class serves malloc; the
- *          others with free blocks wait in fullness groups (below) until it is full. malloc
+ *          others with free blocks wait in fullness groups (below) until it is full. Blocks
+ *          freed a moment ago are served first, from the class's ring of recent frees (below). malloc
  *          uses the classes up to WL_CLASSED_MAX (all of them in the secure build); aligned
  *          requests use all of them.
  *   MEDIUM WL_MEDIUM_SLICES slices (256 KiB) where the blocks malloc asks for above
