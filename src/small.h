@@ -1,8 +1,10 @@
 /* small.h - blocks of up to 32 KiB, served from spans of one size class.
  *
- * The fast paths live here, inline: a malloc takes the lowest set bit of its class's serving
- * span; a free sets the bit back. Everything else (choosing the next serving span, moving a span
- * between fullness groups, a new span, a span that empties) is out of line in small.c.
+ * The fast paths live here, inline: a free sets the block's bit and parks the block in its
+ * class's ring of recent frees; a malloc takes the newest parked block back. Everything else
+ * (the lowest set bit of the serving span when the ring is empty, choosing the next serving
+ * span, moving a span between fullness groups, a new span, a span that empties) is out of line
+ * in small.c.
  */
 #ifndef WALLOC_SMALL_H
 #define WALLOC_SMALL_H
