@@ -1,5 +1,6 @@
 // The wasm64 suite in Debian's Chromium, driven by playwright-core as tests/js/browser.mjs drives
-// it (no browser is downloaded): serves tests/wasm64/page.html and the modules wasm64.mk links,
+// it (no browser is downloaded): serves tests/wasm64/page.html (or the page named as the
+// argument: c-page.html runs walloc's C tests built for wasm64) and the modules wasm64.mk links,
 // waits for the page's "N passed, M failed" title and prints the page's log. Chromium runs a
 // memory64 module without flags and grows it to V8's 16 GiB.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,8 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', 
 const TIMEOUT_MS = 180000;
 const SUMMARY = /^(\d+) passed, (\d+) failed$/;
 
-const { server, url } = await serve(0, undefined, ['tests/wasm64', 'build/wasm64/tests']);
+const PAGE = process.argv[2] ?? 'page.html';
+const { server, url } = await serve(0, undefined, ['tests/wasm64', 'build/wasm64/tests', 'build/wasm64-test']);
 const profile = mkdtempSync(join(tmpdir(), 'walloc-wasm64-'));
 const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS });
 let title = '';
@@ -25,9 +27,9 @@ const errors = [];
 try {
   const page = await context.newPage();
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
-  await page.goto(`${url}/tests/wasm64/page.html`);
+  await page.goto(`${url}/tests/wasm64/${PAGE}`);
   for (const start = Date.now(); !SUMMARY.test(title = await page.title());) {
-    if (Date.now() - start > TIMEOUT_MS) throw new Error(`chromium: the wasm64 suite did not finish in ${TIMEOUT_MS} ms`);
+    if (Date.now() - start > TIMEOUT_MS) throw new Error(`chromium: ${PAGE} did not finish in ${TIMEOUT_MS} ms`);
     await sleep(100);
   }
   console.log(await page.evaluate(() => document.getElementById('log').textContent));
@@ -37,5 +39,5 @@ try {
   rmSync(profile, { recursive: true, force: true });
 }
 for (const error of errors) console.log(error);
-console.log(`chromium: ${title}`);
+console.log(`chromium (${PAGE}): ${title}`);
 process.exit(title.endsWith(' 0 failed') && errors.length === 0 ? 0 : 1);

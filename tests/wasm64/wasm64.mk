@@ -5,6 +5,7 @@
 #                             then the JS package on walloc64.wasm (js64.test.mjs)
 #   make test-wasm64-browser  the same suite in Debian's Chromium (playwright-core)
 #   make test-wasm64-c        walloc's C tests (api, stress, death, tiers...) built for wasm64
+#   make test-wasm64-c-browser  the same programs, death scenarios included, in Chromium
 #
 # node 24 comes from npm (scripts/node24-npm, which scripts/install-deps runs): Debian's node 20
 # runs memory64 only behind --experimental-wasm-memory64 and cannot grow past 4 GiB.
@@ -64,6 +65,14 @@ test-wasm64-c-secure-stress: $(W64C_DIR)/secure-tests/test_stress.wasm $(NODE24)
 test-wasm64-c-secure-death: $(W64C_DIR)/secure-tests/test_death.wasm tests/death.sh $(NODE24)
 	sh tests/death.sh $(NODE24) tests/host/run.mjs $<
 
+# The C tests in Chromium (tests/wasm64/c-page.html over c-host.mjs, a page-side host of the
+# five WASI calls tests/wasm64/libc makes); gc stays in node, where its test list is filtered.
+W64C_BROWSER_WASM := $(patsubst %,$(W64C_DIR)/tests/test_%.wasm,api stress tiers frag faults gameloop death) \
+	$(W64C_SECURE_TESTS:%=$(W64C_DIR)/secure-tests/test_%.wasm)
+.PHONY: test-wasm64-c-browser
+test-wasm64-c-browser: $(W64C_BROWSER_WASM) $(JS_NODE_MODULES) | $(DEPS)
+	$(NODE) tests/wasm64/browser.mjs c-page.html
+
 .PHONY: test-wasm64 test-wasm64-browser
 test-wasm64: $(W64_MODULES) $(JS64_WASM) $(NODE24)
 	$(NODE24) tests/wasm64/run.mjs $(W64_DIR)
@@ -72,4 +81,4 @@ test-wasm64: $(W64_MODULES) $(JS64_WASM) $(NODE24)
 test-wasm64-browser: $(W64_MODULES) $(JS_NODE_MODULES) | $(DEPS)
 	$(NODE) tests/wasm64/browser.mjs
 
-test:: test-wasm64 test-wasm64-c test-wasm64-browser
+test:: test-wasm64 test-wasm64-c test-wasm64-browser test-wasm64-c-browser
