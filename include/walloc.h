@@ -68,7 +68,7 @@ extern "C" {
 
 /* Returns a block of at least `size` bytes, aligned to 16 when size >= 16 (to 8 below), or
  * NULL with errno = ENOMEM. malloc(0) returns a unique pointer that must be freed. Cost, by
- * size: up to 1 KiB O(1), the block of its size class freed last while a short ring of such
+ * size: up to 1 KiB O(1), the block of its size class freed last while a short stack of such
  * frees holds one (likely still in the cache), else the lowest set bit of the bitmap of the
  * class's current span (classes round up by at most an eighth); up to 64 KiB O(1), a block cut
  * at the request rounded to 16 bytes plus a 4-byte header from shared medium spans, found
@@ -78,7 +78,7 @@ extern "C" {
 void *walloc_malloc(size_t size);
 
 /* Releases a block returned by the malloc family; free(NULL) does nothing. Cost: O(1) for
- * small blocks (a bit in its span's bitmap, and a slot in its class's ring of recent frees);
+ * small blocks (a bit in its span's bitmap, and a slot in its class's stack of recent frees);
  * medium blocks merge with free neighbours in O(1), and a medium span left empty goes back to
  * the page pool (one is kept); large spans coalesce with free neighbours in O(1) (plus one
  * page-table write per 4 KiB page when a span changes owner). A pointer that is not

@@ -157,8 +157,10 @@ static void *allocate(size_t size, size_t alignment, int clear) {
         if (p) p = hand_out_large(p);
     }
     if (__builtin_expect(!p, 0)) return out_of_memory(size, alignment, clear);
-    const struct span *s = wl_span_containing(wl_off_of(p));
-    if (clear && (s->kind == SPAN_SMALL || !s->zeroed)) wl_platform_zero(p, size);
+    if (clear) {
+        const struct span *s = wl_span_containing(wl_off_of(p));
+        if (s->kind == SPAN_SMALL || !s->zeroed) wl_platform_zero(p, size);
+    }
     return p;
 }
 

@@ -60,7 +60,7 @@ WL_COLD void wl_classes_init(void) {
         c->most_free[WL_GROUP_FULL] = 0;
         c->most_free[WL_GROUP_CURRENT] = UINT16_MAX;
         c->current = NULL;
-        c->recent_count = c->recent_head = 0;
+        c->recent_count = 0;
         for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) c->groups[g] = NULL;
         c->group_mask = 0;
     }
@@ -138,20 +138,14 @@ __attribute__((noinline)) void wl_small_filled(struct size_class *c, struct span
     s->group = WL_GROUP_FULL;
 }
 
-/* Takes the blocks of `s`, whose every other block is free, out of its class's ring of recent
- * frees and counts them free in the span. The newest entry fills each hole: the ring's order is
+/* Takes the blocks of `s`, whose every other block is free, out of its class's stack of recent
+ * frees and counts them free in the span. The top entry fills each hole: the stack's order is
  * only a preference. */
 static WL_COLD void unpark_span(struct size_class *c, struct span *s) {
-    struct recent_block *ring = wl_recent[s->size_class];
+    struct recent_block *stack = wl_recent[s->size_class];
     for (unsigned i = 0; i < c->recent_count;) {
-        unsigned slot = (c->recent_head - 1u - i) & (WL_RECENT - 1);
-        if (ring[slot].span != s) {
-            i++;
-            continue;
-        }
-        c->recent_head = (uint8_t)((c->recent_head - 1u) & (WL_RECENT - 1));
-        c->recent_count--;
-        ring[slot] = ring[c->recent_head];
+        if (stack[i].span == s) stack[i] = stack[--c->recent_count];
+        else i++;
     }
     s->free_blocks = (uint16_t)(s->free_blocks + s->parked);
     s->parked = 0;

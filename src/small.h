@@ -1,8 +1,8 @@
 /* small.h - blocks of up to 32 KiB, served from spans of one size class.
  *
  * The fast paths live here, inline: a free sets the block's bit and parks the block in its
- * class's ring of recent frees; a malloc takes the newest parked block back. Everything else
- * (the lowest set bit of the serving span when the ring is empty, choosing the next serving
+ * class's stack of recent frees; a malloc takes the newest parked block back. Everything else
+ * (the lowest set bit of the serving span when the stack is empty, choosing the next serving
  * span, moving a span between fullness groups, a new span, a span that empties) is out of line
  * in small.c.
  */
@@ -45,7 +45,7 @@ static inline void wl_count_alloc(size_t bytes) {
  * group's ring and is full. */
 void wl_small_filled(struct size_class *c, struct span *s);
 
-/* Completes the free of a block that the ring of recent frees does not take; a span left with
+/* Completes the free of a block that the stack of recent frees does not take; a span left with
  * free and parked blocks only takes its parked blocks back first. */
 void wl_small_settle(struct size_class *c, struct span *s, unsigned index);
 
@@ -60,11 +60,9 @@ void *wl_small_take(unsigned cls);
 WL_INLINE void *wl_small_alloc(unsigned cls) {
     struct size_class *c = &wl_classes[cls];
     if (__builtin_expect(!c->recent_count, 0)) return wl_small_take(cls);
-    c->recent_count--;
-    unsigned slot = (c->recent_head - 1u) & (WL_RECENT - 1);
-    c->recent_head = (uint8_t)slot;
-    struct span *s = wl_recent[cls][slot].span;
-    unsigned index = wl_recent[cls][slot].index;
+    const struct recent_block *top = &wl_recent[cls][--c->recent_count];
+    struct span *s = top->span;
+    unsigned index = top->index;
     s->free_bits[index >> 6] &= ~((uint64_t)1 << (index & 63));
     s->parked--;
     wl_count_alloc(c->size);
@@ -85,13 +83,13 @@ static inline int wl_small_is_free(const struct span *s, unsigned index) {
     return (int)((s->free_bits[index >> 6] >> (index & 63)) & 1);
 }
 
-/* Releases block `index` of `s`, which the caller proved live: into the ring of recent frees
+/* Releases block `index` of `s`, which the caller proved live: into the stack of recent frees
  * while it has room, else straight into its span's bookkeeping. A burst of frees (a program
- * dropping a whole tree) thus pays no eviction per block, and the ring keeps the first blocks
+ * dropping a whole tree) thus pays no eviction per block, and the stack keeps the first blocks
  * of the burst, which the next allocations take back. A block of a span that is a quarter free
  * or more completes at once too: reused first, the blocks of sparse spans keep those spans from
  * draining (with no such rule test_frag's heap crept by 512 KiB, twice what it allows; with
- * half, churn took 1.88 MiB, as before the ring; with a quarter, 1.81 MiB), and the last block
+ * half, churn took 1.88 MiB, as before the stack; with a quarter, 1.81 MiB), and the last block
  * of a span must complete for the span to go back to the page layer. */
 WL_INLINE void wl_small_free(struct span *s, unsigned index) {
     struct size_class *c = &wl_classes[s->size_class];
@@ -102,11 +100,8 @@ WL_INLINE void wl_small_free(struct span *s, unsigned index) {
         wl_small_settle(c, s, index);
         return;
     }
-    unsigned slot = c->recent_head;
-    c->recent_head = (uint8_t)((slot + 1) & (WL_RECENT - 1));
-    c->recent_count++;
     s->parked++;
-    wl_recent[s->size_class][slot] = (struct recent_block){ s, index };
+    wl_recent[s->size_class][c->recent_count++] = (struct recent_block){ s, index };
 }
 
 #endif

@@ -148,23 +148,22 @@ static int walk_spans(struct tally *t) {
     return 0;
 }
 
-/* The ring of recent frees of class `cls`: free blocks of in-use spans of that class, each held
+/* The stack of recent frees of class `cls`: free blocks of in-use spans of that class, each held
  * once (a block held twice would be handed out twice). Counts them into *parked. */
 static int check_recent(unsigned cls, size_t *parked) {
     const struct size_class *c = &wl_classes[cls];
-    if (c->recent_count > WL_RECENT || c->recent_head >= WL_RECENT)
-        return wl_check_failed(-27, "ring of recent frees out of bounds", 0);
+    if (c->recent_count > WL_RECENT) return wl_check_failed(-27, "stack of recent frees overflows", 0);
     *parked += c->recent_count;
     for (unsigned i = 0; i < c->recent_count; i++) {
-        const struct recent_block *r = &wl_recent[cls][(c->recent_head - 1u - i) & (WL_RECENT - 1)];
+        const struct recent_block *r = &wl_recent[cls][i];
         const struct span *s = r->span;
         if (!s || s->kind != SPAN_SMALL || s->size_class != cls || r->index >= c->blocks ||
             wl_map_get(s->first) != s || !wl_small_is_free(s, r->index))
-            return wl_check_failed(-28, "bad block in the ring of recent frees", s ? wl_span_start(s) : 0);
+            return wl_check_failed(-28, "bad block in the stack of recent frees", s ? wl_span_start(s) : 0);
         for (unsigned j = 0; j < i; j++) {
-            const struct recent_block *q = &wl_recent[cls][(c->recent_head - 1u - j) & (WL_RECENT - 1)];
+            const struct recent_block *q = &wl_recent[cls][j];
             if (q->span == s && q->index == r->index)
-                return wl_check_failed(-29, "block held twice in the ring of recent frees", wl_span_start(s));
+                return wl_check_failed(-29, "block held twice in the stack of recent frees", wl_span_start(s));
         }
     }
     return 0;

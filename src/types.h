@@ -9,7 +9,7 @@
  *          bitmap in the descriptor says which blocks are free, so blocks carry no header and
  *          no in-band link a stray write could corrupt. One span per class serves malloc; the
  *          others with free blocks wait in fullness groups (below) until it is full. Blocks
- *          freed a moment ago are served first, from the class's ring of recent frees (below). malloc
+ *          freed a moment ago are served first, from the class's stack of recent frees (below). malloc
  *          uses the classes up to WL_CLASSED_MAX (all of them in the secure build); aligned
  *          requests use all of them.
  *   MEDIUM WL_MEDIUM_SLICES slices (256 KiB) where the blocks malloc asks for above
@@ -72,7 +72,7 @@ typedef uintptr_t wl_off;
 #endif
 
 /* For the fast paths: clang otherwise outlines them into calls once they grow a branch or two,
- * which cost churn 3 % under V8 (246 against 239 ms) with the ring of recent frees. */
+ * which cost churn 3 % under V8 (246 against 239 ms) with the stack of recent frees. */
 #define WL_INLINE static inline __attribute__((always_inline))
 
 /* Every mutable global of walloc lives in this one section. Its sizes, offsets and span
@@ -153,7 +153,7 @@ struct span {
     union {
         uint8_t zeroed;      /* the memory of every free block (FREE: of the span) is still zero;
                                 never claimed of SMALL spans, whose calloc always clears */
-        uint8_t parked;      /* SMALL: its blocks parked in the ring of recent frees */
+        uint8_t parked;      /* SMALL: its blocks parked in the stack of recent frees */
     };
     union {
         uint8_t bin;         /* FREE: the bin it is listed in */
@@ -162,7 +162,7 @@ struct span {
     uint16_t free_blocks;    /* SMALL: free blocks, not counting the parked ones (whose bits
                                 are set too) */
     uint8_t hint;            /* SMALL: no free bit lies in a word below this one, but those
-                                of blocks parked in the ring of recent frees */
+                                of blocks parked in the stack of recent frees */
     uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT;
                                 GC: whether it is in its class's list of spans with room */
     struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool;
@@ -198,16 +198,16 @@ struct span {
 #define WL_FULLNESS_GROUPS 1
 enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_KINDS };
 
-/* Each class keeps a ring of recently freed blocks (wl_recent): a free sets the block's bit, so
- * the block is free to every check, and parks it in the ring while the ring has room; malloc
+/* Each class keeps a stack of recently freed blocks (wl_recent): a free sets the block's bit, so
+ * the block is free to every check, and parks it in the stack while the stack has room; malloc
  * takes the newest parked block back by clearing the bit. A parked block is not yet counted in
  * its span's free_blocks, hint or group; the span counts it in `parked`. So a program that frees
- * and allocates blocks of one size touches a bit, the ring and two counters, never the span's
+ * and allocates blocks of one size touches a bit, the stack and two counters, never the span's
  * bookkeeping, and gets back memory it touched a moment ago; and there is no link inside a
- * block for a stray write to forge. A free that finds the ring full, or whose span is a quarter
+ * block for a stray write to forge. A free that finds the stack full, or whose span is a quarter
  * free or more (sparse spans should drain, not serve), completes at once; a span that empties
- * takes its parked blocks out of the ring first. So parked blocks never keep a span from going
- * back to the page layer. While the ring holds blocks the serving span's bitmap is not searched, so
+ * takes its parked blocks out of the stack first. So parked blocks never keep a span from going
+ * back to the page layer. While the stack holds blocks the serving span's bitmap is not searched, so
  * a parked block cannot be handed out twice. */
 #define WL_RECENT 16
 struct recent_block {
@@ -217,8 +217,7 @@ struct recent_block {
 
 struct size_class {
     struct span *current;    /* the span malloc takes blocks from; it has a free block */
-    uint8_t recent_count;    /* blocks parked in the ring of recent frees */
-    uint8_t recent_head;     /* the ring's slot the next free takes */
+    uint8_t recent_count;    /* blocks parked in the stack of recent frees */
     struct span *groups[WL_FULLNESS_GROUPS]; /* rings of the other spans with free blocks */
     uint32_t size;           /* block size in bytes */
     uint32_t reciprocal;     /* ceil(2^32 / size): block index = offset * reciprocal >> 32 */

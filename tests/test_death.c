@@ -101,9 +101,9 @@ static void double_free_delayed(void) {
     walloc_free(p);
 }
 
-/* The ring of recent frees (src/types.h): a block freed with `before` frees of its size ahead
- * of it and `after` behind must still be caught when freed again, whether it waits in the ring
- * (parked) or found the 16-slot ring full and completed in its span at once (settled). */
+/* The stack of recent frees (src/types.h): a block freed with `before` frees of its size ahead
+ * of it and `after` behind must still be caught when freed again, whether it waits in the stack
+ * (parked) or found the 16-slot stack full and completed in its span at once (settled). */
 static void free_twice_among(size_t before, size_t after) {
     char *p = allocate(96);
     void *others[40];

@@ -1,8 +1,8 @@
-/* test_small.c - the ring of recent frees of the size classes (src/types.h): a block freed
- * is handed out next, newest first; a block the ring holds counts as free everywhere; and no
- * span is kept from going back to the page layer by blocks the ring holds.
+/* test_small.c - the stack of recent frees of the size classes (src/types.h): a block freed
+ * is handed out next, newest first; a block the stack holds counts as free everywhere; and no
+ * span is kept from going back to the page layer by blocks the stack holds.
  * Double frees of parked and settled blocks are death scenarios (test_death.c). The default
- * build only: the secure build's quarantine holds freed blocks before the ring sees them.
+ * build only: the secure build's quarantine holds freed blocks before the stack sees them.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -65,10 +65,10 @@ TEST(a_parked_block_is_free_to_the_counters_and_to_calloc) {
     free_filled();
 }
 
-/* More frees than the ring holds: those past its room complete in their spans at once, and no
- * block is handed out twice, whether it comes from the ring or from a span's bitmap, nor while
+/* More frees than the stack holds: those past its room complete in their spans at once, and no
+ * block is handed out twice, whether it comes from the stack or from a span's bitmap, nor while
  * still live. */
-TEST(frees_beyond_the_ring_settle_and_every_block_comes_back_once) {
+TEST(frees_beyond_the_stack_settle_and_every_block_comes_back_once) {
     enum { COUNT = 300 };
     static char *blocks[COUNT], *again[COUNT];
     for (int i = 0; i < COUNT; i++) blocks[i] = walloc_malloc(64);
@@ -96,7 +96,7 @@ TEST(frees_beyond_the_ring_settle_and_every_block_comes_back_once) {
 }
 
 /* Sixteen spans, spread over a capped heap, whose last live block is freed last, while the
- * ring of recent frees has room: had the ring kept those blocks, the spans would split the
+ * stack of recent frees has room: had the stack kept those blocks, the spans would split the
  * heap, and a request for half of it would fail. */
 TEST(exhaustion_takes_back_spans_that_only_parked_blocks_hold) {
     enum { MOST = 1 << 17, HOSTAGES = 16 };
@@ -141,7 +141,7 @@ TEST(exhaustion_takes_back_spans_that_only_parked_blocks_hold) {
 static const struct test_entry tests[] = {
     TEST_ENTRY(the_block_freed_last_is_handed_out_first),
     TEST_ENTRY(a_parked_block_is_free_to_the_counters_and_to_calloc),
-    TEST_ENTRY(frees_beyond_the_ring_settle_and_every_block_comes_back_once),
+    TEST_ENTRY(frees_beyond_the_stack_settle_and_every_block_comes_back_once),
     TEST_ENTRY(exhaustion_takes_back_spans_that_only_parked_blocks_hold),
 };
 
