@@ -1,6 +1,6 @@
-// options.mjs - what bench/run.mjs, bench/gc/run.mjs and bench/emscripten/run.mjs share: the
-// command line (`--quick`, one run at small sizes, or `--runs N`), a comma-separated list of
-// workload names from an environment variable, and the median of a run's samples.
+// options.mjs - what the runners of bench/ share: the command line (`--quick`, one run at small
+// sizes, or `--runs N`), a comma-separated list of workload names from an environment variable,
+// the median of a run's samples, and the synthetic workloads with their counts.
 
 // { quick, runs }: runs defaults to 5 and must be at least `fewestRuns` unless --quick.
 export function parseOptions(argv, fewestRuns) {
@@ -33,3 +33,16 @@ export function median(values) {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+// The synthetic workloads (bench/*.c) at the counts that make a dlmalloc run take roughly 0.2 to
+// 0.5 s on the 2-core reference machine (argument 1; `quick`: a smoke run), for bench/run.mjs
+// and bench/wasm64/run.mjs, whose figures read side by side.
+export const SYNTHETIC_WORKLOADS = [
+  { name: 'random-actions', program: 'random-actions', args: ['3000000', '0'], quick: ['150000', '0'] },
+  { name: 'random-actions-realloc', program: 'random-actions', args: ['3000000', '20'], quick: ['150000', '20'] },
+  { name: 'churn', program: 'churn', args: ['6000000'], quick: ['300000'] },
+  { name: 'realloc-growth', program: 'realloc-growth', args: ['2000000'], quick: ['100000'] },
+  { name: 'big-buffers', program: 'big-buffers', args: ['80000'], quick: ['4000'] },
+  { name: 'mixed', program: 'mixed', args: ['2000000'], quick: ['100000'] },
+  { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
+];

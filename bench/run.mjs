@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseOptions, selectWorkloads } from './options.mjs';
+import { SYNTHETIC_WORKLOADS, median, parseOptions, selectWorkloads } from './options.mjs';
 import { compileWasm, runWasi } from '../tests/host/wasi-host.mjs';
 import { writeChart } from './chart.mjs';
 
@@ -36,13 +36,7 @@ const PEERS = ['dlmalloc', 'mimalloc', 'emmalloc'];
 // programs) on the 2-core reference machine. `check: 'output'` marks programs that print no
 // result line: their output, timings removed, must be the same for every allocator.
 const WORKLOADS = [
-  { name: 'random-actions', program: 'random-actions', args: ['3000000', '0'], quick: ['150000', '0'] },
-  { name: 'random-actions-realloc', program: 'random-actions', args: ['3000000', '20'], quick: ['150000', '20'] },
-  { name: 'churn', program: 'churn', args: ['6000000'], quick: ['300000'] },
-  { name: 'realloc-growth', program: 'realloc-growth', args: ['2000000'], quick: ['100000'] },
-  { name: 'big-buffers', program: 'big-buffers', args: ['80000'], quick: ['4000'] },
-  { name: 'mixed', program: 'mixed', args: ['2000000'], quick: ['100000'] },
-  { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
+  ...SYNTHETIC_WORKLOADS,
   { name: 'sqlite', program: 'speedtest1', args: ['--memdb', '--size', '40'], quick: ['--memdb', '--size', '1'],
     runs: 3, check: 'output' },
   { name: 'json', program: 'json', args: ['150'], quick: ['4'], runs: 3 },
@@ -147,7 +141,7 @@ function ratios(results) {
 
 // The small-object issue's targets for walloc, judged on this run. A miss is reported, not an
 // error: on a shared machine one run's medians can move by 10 % or more.
-const SYNTHETIC = ['random-actions', 'random-actions-realloc', 'churn', 'realloc-growth', 'big-buffers', 'mixed', 'frag-soak'];
+const SYNTHETIC = SYNTHETIC_WORKLOADS.map((w) => w.name);
 const SMALL_OBJECTS = ['random-actions', 'churn', 'realloc-growth', 'frag-soak'];
 const REAL = ['sqlite', 'json', 'lua'];
 

@@ -12,7 +12,7 @@
 import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { median, parseOptions, selectWorkloads } from '../options.mjs';
+import { SYNTHETIC_WORKLOADS, median, parseOptions, selectWorkloads } from '../options.mjs';
 
 // As bench/run.mjs: optimized code from the first run on, so each timed run executes the same.
 v8.setFlagsFromString('--no-liftoff');
@@ -20,13 +20,7 @@ v8.setFlagsFromString('--no-liftoff');
 // The counts of bench/run.mjs, so the figures read beside bench/README.md's; then loop.c, malloc
 // and free alone.
 const WORKLOADS = [
-  { name: 'random-actions', program: 'random-actions', args: ['3000000', '0'], quick: ['150000', '0'] },
-  { name: 'random-actions-realloc', program: 'random-actions', args: ['3000000', '20'], quick: ['150000', '20'] },
-  { name: 'churn', program: 'churn', args: ['6000000'], quick: ['300000'] },
-  { name: 'realloc-growth', program: 'realloc-growth', args: ['2000000'], quick: ['100000'] },
-  { name: 'big-buffers', program: 'big-buffers', args: ['80000'], quick: ['4000'] },
-  { name: 'mixed', program: 'mixed', args: ['2000000'], quick: ['100000'] },
-  { name: 'frag-soak', program: 'frag-soak', args: ['200'], quick: ['12'] },
+  ...SYNTHETIC_WORKLOADS,
   { name: 'loop', program: 'loop', args: ['20000000'], quick: ['1000000'] },
 ];
 const TARGETS = ['wasm32', 'wasm64'];
