@@ -15,6 +15,11 @@ FREE_FLAGS   := --target=wasm32 -ffreestanding -nostdlib -mbulk-memory -DWALLOC_
 # The same freestanding build for wasm64 (memory64): only the target differs, the sources pick
 # their limits and the width of stored offsets from it (src/types.h).
 FREE64_FLAGS := --target=wasm64 -ffreestanding -nostdlib -mbulk-memory -DWALLOC_FREESTANDING $(WASM_FLAGS)
+# The threads build (src/threads.h): freestanding wasm32 for modules linked with --shared-memory
+# (thread-locals need local-exec with clang 14, and a host sets each instance's stack pointer,
+# hence mutable globals), and natively under ThreadSanitizer.
+THREADS_FLAGS := --target=wasm32 -ffreestanding -nostdlib -mbulk-memory -matomics -mmutable-globals \
+	-ftls-model=local-exec -DWALLOC_FREESTANDING -DWALLOC_THREADS $(WASM_FLAGS)
 NATIVE_FLAGS := -O2 -gdwarf-4 -Wall -Wextra -Werror -Iinclude
 SAN_FLAGS    := -O1 -gdwarf-4 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude
 
@@ -23,6 +28,8 @@ FREE_LIB   := build/wasm32/libwalloc.a
 FREE64_LIB := build/wasm64/libwalloc.a
 NATIVE_LIB := build/native/libwalloc.a
 SAN_LIB    := build/native-san/libwalloc.a
+THREADS_LIB := build/wasm32-threads/libwalloc.a
+TSAN_LIB   := build/native-tsan/libwalloc.a
 # The secure build (src/secure.h): the same sources with -DWALLOC_SECURE.
 SECURE_LIBS := $(patsubst %.a,%-secure.a,$(WASI_LIB) $(FREE_LIB) $(FREE64_LIB) $(NATIVE_LIB) $(SAN_LIB))
 
@@ -36,7 +43,7 @@ DEPS := deps
 endif
 
 .PHONY: all deps test demo bench bench-quick clean
-all: $(WASI_LIB) $(FREE_LIB) $(FREE64_LIB) $(NATIVE_LIB) $(SAN_LIB) $(SECURE_LIBS)
+all: $(WASI_LIB) $(FREE_LIB) $(FREE64_LIB) $(NATIVE_LIB) $(SAN_LIB) $(SECURE_LIBS) $(THREADS_LIB) $(TSAN_LIB)
 
 deps:
 	bash scripts/install-deps
@@ -57,6 +64,8 @@ COMPILE_wasm64      := $(CLANG) $(FREE64_FLAGS)
 COMPILE_native      := $(CC_NATIVE) $(NATIVE_FLAGS)
 COMPILE_native-san  := $(CC_NATIVE) $(SAN_FLAGS)
 $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p),$(COMPILE_$(p)),build/$(p)/libwalloc.a)))
+$(eval $(call lib_rule,build/wasm32-threads,$(CLANG) $(THREADS_FLAGS),$(THREADS_LIB)))
+$(eval $(call lib_rule,build/native-tsan,$(CC_NATIVE) -O1 -gdwarf-4 -fsanitize=thread -DWALLOC_THREADS -Wall -Wextra -Werror -Iinclude,$(TSAN_LIB)))
 $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)) -DWALLOC_SECURE,\
 	build/$(p)/libwalloc-secure.a)))
 

@@ -11,8 +11,25 @@
  * __libc_free, __libc_calloc, __libc_realloc) are the same functions. The native build keeps
  * only the walloc_ names so that it can live beside the host C library and its sanitizers.
  *
- * Threads: walloc is single-threaded, as wasm32-wasi programs are today. Call it from one
- * thread only.
+ * Threads: the libraries above are single-threaded, as wasm32-wasi programs are today: call
+ * them from one thread only. The threads build (build/wasm32-threads/libwalloc.a, freestanding,
+ * for modules linked with --shared-memory; build/native-threads natively) may be called from any
+ * number of threads at once; compile the program with -DWALLOC_THREADS, which makes
+ * walloc_tier_alloc atomic (and a program that forgets fails to link: the threads build names its
+ * tier slow path differently). What it promises:
+ *  - every function of the malloc family, the stats, the check, the limit and the tier functions
+ *    may be called from any thread at any time, and a block may be freed by another thread than
+ *    the one that allocated it. Small blocks (up to 1 KiB) come from a cache of up to 16 blocks
+ *    per size class per thread, without a lock; the rest takes one lock.
+ *  - misuse is reported as above; of two threads freeing one block at once, one reports the
+ *    double free. A free racing with the release of a span by another thread's free of a
+ *    different, invalid pointer is undefined, as any use of freed memory is.
+ *  - a thread that stops allocating should call walloc_thread_exit() (natively it is called when
+ *    the thread exits): its cached blocks go back to the heap. Until then they count as free in
+ *    the stats but only that thread can reuse them.
+ *  - the collector (gc.h) is single-threaded: one thread makes every GC_ call, and only that
+ *    thread's stack is scanned; other threads may use malloc and tiers meanwhile.
+ *  - the secure build has no threads build.
  *
  * Errors, for every function below:
  *  - exhaustion (the engine refuses memory.grow, the cap of walloc_set_limit() is reached, or a
@@ -159,14 +176,28 @@ struct walloc_stats {
     size_t gc_bytes;        /* pages held by the garbage collector (gc.h) */
 };
 
-/* Fills *out with the counters above. O(1): they are kept up to date on every call. */
+/* Fills *out with the counters above. O(1): they are kept up to date on every call. In the
+ * threads build the cost is O(threads): blocks in threads' caches count as free, and each
+ * thread's share of the counts is added under the lock. The figures are exact while no other
+ * thread is inside walloc; while others allocate, each is a value it held a moment ago. There
+ * peak_live_bytes counts cached blocks as live (it can exceed the true peak by what the caches
+ * hold: up to 16 blocks per size class per thread). */
 void walloc_get_stats(struct walloc_stats *out);
 
 /* Walks the whole heap (every span, bitmap, free list, medium block header, page-table entry,
  * span descriptor and tier chunk) and returns 0 when it is consistent, a negative code
  * otherwise, with a one-line message on stderr and in walloc_last_error(). Cost: O(heap size /
- * 4 KiB + live small blocks / 64 + medium blocks); meant for tests. */
+ * 4 KiB + live small blocks / 64 + medium blocks); meant for tests. The threads build checks
+ * under the lock, the calling thread's cache too; call it where no other thread is inside
+ * walloc, since it compares the blocks claimed in the heap with what every cache holds. */
 int walloc_check(void);
+
+/* Gives the calling thread's cached small blocks back to the heap and folds its counts into the
+ * heap's (threads build; elsewhere it does nothing). The thread may allocate again afterwards.
+ * Call it before a thread's stack and thread-local memory are reclaimed: natively it runs by
+ * itself when a pthread exits; on wasm the host calls it at the end of each worker. Cost: under
+ * the lock, O(cached blocks). */
+void walloc_thread_exit(void);
 
 /* The last error message walloc produced (a fatal report or a failed walloc_check), or "" when
  * none. The freestanding build has no stderr: a host reads the message here after the trap. */
@@ -239,7 +270,13 @@ void walloc_tiers_destroy(walloc_tiers *t);
  * least as large as the tier (O(its pages)). When growth is refused (4 GiB, the engine,
  * walloc_set_limit) the pressure callback, if set, is called once and the allocation retried once.
  * Errors: NULL with errno = ENOMEM when memory runs out or `size` exceeds WALLOC_MAX_REQUEST
- * (earlier allocations are untouched), EINVAL for a NULL `t` or an unknown tier. */
+ * (earlier allocations are untouched), EINVAL for a NULL `t` or an unknown tier.
+ * Threads build: any number of threads may allocate in one tier at once (the bump is a
+ * compare-and-swap on the cursor), and growth, the pressure callback (called without the lock)
+ * and every other tier's calls may overlap them. What must not overlap allocation in the same
+ * tier: reset, compact, release and destroy, which move the cursor back (order them yourself,
+ * at a frame boundary, say). mark, owns and get_stats may run at any time; what they report of
+ * a tier being allocated in is a moment's value. */
 static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size);
 
 /* The part of each tier that walloc_tier_alloc's inline fast path reads and moves. It is in the
@@ -254,20 +291,40 @@ struct walloc_tier_bump {
 };
 
 /* The out-of-line part of walloc_tier_alloc: the errors, growth and the pressure callback. Call
- * walloc_tier_alloc instead. */
+ * walloc_tier_alloc instead. The threads build names it differently, so that a program built
+ * without -DWALLOC_THREADS, whose inline bump is not atomic, cannot link with it. */
+#if defined(WALLOC_THREADS)
+#define walloc_tier_alloc_slow walloc_tier_alloc_slow_threads
+#endif
 void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size);
+
+/* Strictly below the end, so that even a 0-byte block lies inside the chunk (an exact fit takes
+ * the slow path). Where size_t has 32 bits the 64-bit sum cannot wrap. */
+#define WALLOC_TIER_FITS(at, size, end) \
+    (sizeof(size_t) < sizeof(uint64_t) ? (at) + (size) < (end) : (at) < (end) && (size) < (end) - (at))
 
 static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size) {
     if (t && tier < WALLOC_TIERS_MAX && size <= WALLOC_MAX_REQUEST) {
         struct walloc_tier_bump *b = (struct walloc_tier_bump *)(void *)t + tier;
+#if defined(WALLOC_THREADS)
+        /* Threads bump with a compare-and-swap on the cursor; a chunk that is being replaced
+         * reads as ending at 0 (tiers.c), which sends the thread to the slow path's lock. */
+        uint64_t cursor = __atomic_load_n(&b->cursor, __ATOMIC_RELAXED), at;
+        do {
+            at = (cursor + b->mask) & ~b->mask;
+            if (!WALLOC_TIER_FITS(at, size, __atomic_load_n(&b->end, __ATOMIC_ACQUIRE)))
+                return walloc_tier_alloc_slow(t, tier, size);
+        } while (!__atomic_compare_exchange_n(&b->cursor, &cursor, at + size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+        __atomic_fetch_add(&b->total_allocated, size, __ATOMIC_RELAXED);
+        return (void *)(uintptr_t)at;
+#else
         uint64_t at = (b->cursor + b->mask) & ~b->mask;
-        /* Strictly below the end, so that even a 0-byte block lies inside the chunk (an exact
-         * fit takes the slow path). Where size_t has 32 bits the 64-bit sum cannot wrap. */
-        if (sizeof(size_t) < sizeof(uint64_t) ? at + size < b->end : at < b->end && size < b->end - at) {
+        if (WALLOC_TIER_FITS(at, size, b->end)) {
             b->cursor = at + size;
             b->total_allocated += size;
             return (void *)(uintptr_t)at;
         }
+#endif
     }
     return walloc_tier_alloc_slow(t, tier, size);
 }

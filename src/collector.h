@@ -236,6 +236,10 @@ void wl_gc_scan_typed(uintptr_t base, size_t bytes, wl_descr d);
 
 /* gc_api.c */
 void wl_gc_setup(void);
+
+/* Grows the free pool by `bytes` (GC_expand_hp without the lock, which the caller holds): 1, or 0
+ * when memory could not grow. */
+int wl_gc_expand(size_t bytes);
 void wl_gc_collect(void);
 void wl_gc_warn(const char *message, uintptr_t value);
 

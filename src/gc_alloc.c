@@ -41,13 +41,20 @@ static void grow_ahead(uint32_t slices) {
     size_t needed = (size_t)slices << WL_SLICE_SHIFT;
     size_t ahead = (size_t)(wl_heap.end_slice - wl_heap.first_slice) << (WL_SLICE_SHIFT - 5);
     if (wl_heap.free_span_bytes >= needed || ahead <= needed) return;
-    if (within_cap((uint32_t)((ahead + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT))) GC_expand_hp(ahead);
+    if (within_cap((uint32_t)((ahead + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT))) wl_gc_expand(ahead);
 }
 
+/* The page layer is shared with other threads' malloc in the threads build: its calls and the
+ * heap's counters are under the lock (the collector itself runs on one thread, walloc.h). */
 static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls, wl_descr d) {
-    if (!within_cap(slices)) return NULL;
-    grow_ahead(slices);
-    struct span *s = wl_span_alloc(slices, 1, SPAN_GC);
+    wl_lock();
+    struct span *s = NULL;
+    if (within_cap(slices)) {
+        grow_ahead(slices);
+        s = wl_span_alloc(slices, 1, SPAN_GC);
+        if (s) wl_heap.gc_bytes += (size_t)slices << WL_SLICE_SHIFT;
+    }
+    wl_unlock();
     if (!s) return NULL;
     s->size_class = (uint8_t)cls;
     s->gc_kind = (uint8_t)kind;
@@ -56,13 +63,14 @@ static struct span *take_span(uint32_t slices, unsigned kind, unsigned cls, wl_d
     s->gc_descr = d;
     if (s->first < wl_gc.low_slice || !wl_gc.high_slice) wl_gc.low_slice = s->first;
     if (s->first + s->count > wl_gc.high_slice) wl_gc.high_slice = s->first + s->count;
-    wl_heap.gc_bytes += (size_t)slices << WL_SLICE_SHIFT;
     return s;
 }
 
 static void give_back(struct span *s) {
+    wl_lock();
     wl_heap.gc_bytes -= (size_t)s->count << WL_SLICE_SHIFT;
     wl_span_release(s);
+    wl_unlock();
 }
 
 static unsigned free_blocks(const struct span *s) {

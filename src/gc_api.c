@@ -16,7 +16,9 @@ static void set_trigger(void);
 
 void wl_gc_setup(void) {
     if (wl_gc.ready) return;
+    wl_lock();
     if (!wl_heap.ready) wl_heap_init();
+    wl_unlock();
     wl_gc.ready = 1;
     wl_gc.free_space_divisor = 3;
     set_trigger();
@@ -234,8 +236,7 @@ size_t GC_get_prof_stats(struct GC_prof_stats_s *stats, size_t stats_sz) {
 
 void GC_set_max_heap_size(GC_word n) { wl_gc.max_heap = n; }
 
-int GC_expand_hp(size_t bytes) {
-    if (!wl_gc.ready) wl_gc_setup();
+int wl_gc_expand(size_t bytes) {
     uint64_t slices = ((uint64_t)bytes + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT;
     if (!slices || slices > WL_MAX_SLICES) return 0;
     /* Taken and given back at once: the pages stay in the pool, the memory stays grown. */
@@ -243,6 +244,14 @@ int GC_expand_hp(size_t bytes) {
     if (!s) return 0;
     wl_span_release(s);
     return 1;
+}
+
+int GC_expand_hp(size_t bytes) {
+    if (!wl_gc.ready) wl_gc_setup();
+    wl_lock();
+    int grown = wl_gc_expand(bytes);
+    wl_unlock();
+    return grown;
 }
 
 void GC_enable(void) {

@@ -1,7 +1,9 @@
 /* malloc.c - the public malloc family: picks small, medium or large, checks pointers, reports
  * misuse.
  * The secure build's checks (secure.h) enter through hand_out, retire, out_of_memory and the
- * quarantine test in live_block; in the default build they compile to nothing. */
+ * quarantine test in live_block; in the default build they compile to nothing. So do the
+ * threads build's (threads.h): its thread caches in front of malloc and free, the lock around
+ * everything else, and the claimed bit of small blocks. */
 #include "walloc.h"
 #include "large.h"
 #include "medium.h"
@@ -10,6 +12,7 @@
 #include "report.h"
 #include "secure.h"
 #include "small.h"
+#include "threads.h"
 
 /* Whether `off` is the start of a live block of in-use span `s` (NULL when the map has none);
  * *index receives the block index in a small span. */
@@ -17,7 +20,7 @@ static inline int starts_live_block(const struct span *s, wl_off off, int *index
     if (!s) return 0;
     if (__builtin_expect(s->kind == SPAN_SMALL, 1)) {
         *index = wl_small_index(s, off);
-        return *index >= 0 && !wl_small_is_free(s, (unsigned)*index);
+        return *index >= 0 && !wl_small_is_free(s, (unsigned)*index) && !wl_thread_is_claimed(s, (unsigned)*index);
     }
     if (wl_is_medium(s)) return wl_medium_is_live(s, off);
     return off == wl_span_start(s);
@@ -82,6 +85,10 @@ static inline void *hand_out(void *p, size_t usable, int small) {
 }
 
 static inline void *hand_out_small(void *p, unsigned cls) {
+    if (WL_THREADED) {
+        struct span *s = wl_span_containing(wl_off_of(p));
+        wl_thread_unclaim(s, (unsigned)wl_small_index(s, wl_off_of(p)));
+    }
     return hand_out(p, wl_classes[cls].size - WL_CANARY_SIZE, 1);
 }
 
@@ -91,8 +98,10 @@ static inline void *hand_out_large(void *p) {
 }
 
 /* Frees the live block `ptr` (of span `s`, index `index` when small). The secure build queues
- * it in the quarantine instead and frees the block that leaves it, if any. */
+ * it in the quarantine instead and frees the block that leaves it, if any. The threads build
+ * first claims a small block: another thread may be freeing it too. */
 WL_INLINE void retire(void *ptr, struct span *s, int index) {
+    if (s->kind == SPAN_SMALL && !wl_thread_claim(s, (unsigned)index)) wl_fatal("double free", ptr);
     struct wl_freed block = { ptr, s, index, WL_CANARY_SIZE ? usable_size(ptr, s) : 0 }, leaving;
     if (wl_secure_retire(&block, &leaving)) release_block(leaving.p, leaving.span, leaving.index);
 }
@@ -164,7 +173,7 @@ static void *allocate(size_t size, size_t alignment, int clear) {
     return p;
 }
 
-void *walloc_malloc(size_t size) {
+WL_INLINE void *heap_malloc(size_t size) {
     size_t need = wl_secure_size(size);
     if (need <= WL_CLASSED_MAX) {
         unsigned cls = wl_class_of(need);
@@ -181,11 +190,31 @@ void *walloc_malloc(size_t size) {
     return out_of_memory(size, 1, 0);
 }
 
+/* The public functions take the threads build's lock around the heap (platform.h), except
+ * where a thread's cache serves them; in other builds the lock is nothing. */
+void *walloc_malloc(size_t size) {
+    void *p;
+    if (WL_THREADED && size <= WL_CLASSED_MAX && (p = wl_thread_alloc(wl_class_of(size)))) return p;
+    wl_lock();
+    p = heap_malloc(size);
+    wl_unlock();
+    return p;
+}
+
 void walloc_free(void *ptr) {
-    if (!ptr) return;
+    if (!ptr || wl_thread_free(ptr)) return;
+    wl_lock();
     int index;
     struct span *s = live_block(ptr, &index, "double free", "invalid free");
     retire(ptr, s, index);
+    wl_unlock();
+}
+
+static void *allocate_locked(size_t size, size_t alignment, int clear) {
+    wl_lock();
+    void *p = allocate(size, alignment, clear);
+    wl_unlock();
+    return p;
 }
 
 void *walloc_calloc(size_t count, size_t size) {
@@ -194,7 +223,7 @@ void *walloc_calloc(size_t count, size_t size) {
         wl_platform_set_errno(WL_ENOMEM);
         return NULL;
     }
-    return allocate(total, 1, 1);
+    return allocate_locked(total, 1, 1);
 }
 
 void *walloc_aligned_alloc(size_t alignment, size_t size) {
@@ -202,7 +231,7 @@ void *walloc_aligned_alloc(size_t alignment, size_t size) {
         wl_platform_set_errno(WL_EINVAL);
         return NULL;
     }
-    return allocate(size, alignment, 0);
+    return allocate_locked(size, alignment, 0);
 }
 
 void *walloc_memalign(size_t alignment, size_t size) {
@@ -211,7 +240,7 @@ void *walloc_memalign(size_t alignment, size_t size) {
 
 int walloc_posix_memalign(void **out, size_t alignment, size_t size) {
     if (alignment < sizeof(void *) || (alignment & (alignment - 1))) return WL_EINVAL;
-    void *p = allocate(size, alignment, 0);
+    void *p = allocate_locked(size, alignment, 0);
     if (!p) return WL_ENOMEM;
     *out = p;
     return 0;
@@ -220,12 +249,22 @@ int walloc_posix_memalign(void **out, size_t alignment, size_t size) {
 size_t walloc_malloc_usable_size(void *ptr) {
     if (!ptr) return 0;
     int index;
-    return usable_size(ptr, live_block_called(ptr, &index, "malloc_usable_size after free",
-                                              "invalid malloc_usable_size"));
+    wl_lock();
+    size_t bytes = usable_size(ptr, live_block_called(ptr, &index, "malloc_usable_size after free",
+                                                      "invalid malloc_usable_size"));
+    wl_unlock();
+    return bytes;
 }
 
-void *walloc_realloc(void *ptr, size_t size) {
-    if (!ptr) return walloc_malloc(size);
+/* realloc's allocations, made under the lock it holds: the threads build must not take it
+ * again. A single-threaded build calls malloc itself, which saves a copy of malloc's code. */
+#if WL_THREADED
+static __attribute__((noinline)) void *realloc_malloc(size_t size) { return heap_malloc(size); }
+#else
+#define realloc_malloc walloc_malloc
+#endif
+
+static void *heap_realloc(void *ptr, size_t size) {
     int index;
     struct span *s = live_block_called(ptr, &index, "realloc after free", "invalid realloc");
     size_t usable = usable_size(ptr, s);
@@ -246,11 +285,19 @@ void *walloc_realloc(void *ptr, size_t size) {
      * program that grows its buffers by doubling gets exactly what it asks for. */
     void *moved = NULL;
     int room = size > usable && size > WL_CLASSED_MAX && size - usable < usable / 8;
-    if (room && size / 8 <= SIZE_MAX - size) moved = walloc_malloc(size + size / 8);
-    if (!moved && !(moved = walloc_malloc(size))) return NULL;
+    if (room && size / 8 <= SIZE_MAX - size) moved = realloc_malloc(size + size / 8);
+    if (!moved && !(moved = realloc_malloc(size))) return NULL;
     wl_platform_copy(moved, ptr, size < usable ? size : usable);
     retire(ptr, s, index);
     return moved;
+}
+
+void *walloc_realloc(void *ptr, size_t size) {
+    if (!ptr) return walloc_malloc(size);
+    wl_lock();
+    void *p = heap_realloc(ptr, size);
+    wl_unlock();
+    return p;
 }
 
 #if defined(__wasm__)

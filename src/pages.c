@@ -208,8 +208,10 @@ WL_COLD static int cover_map(uint32_t last, uint32_t *cursor, uint32_t region_la
     }
     struct span **map = wl_ptr_of(wl_slice_off(first));
     if (wl_heap.map_entries) wl_platform_copy(map, wl_heap.map, wl_heap.map_entries * sizeof *map);
-    wl_heap.map = map;
-    wl_heap.map_entries = slices * WL_ENTRIES_PER_SLICE < WL_MAX_SLICES ? slices * WL_ENTRIES_PER_SLICE : WL_MAX_SLICES;
+    __atomic_store_n(&wl_heap.map, map, __ATOMIC_RELAXED);
+    __atomic_store_n(&wl_heap.map_entries,
+                     slices * WL_ENTRIES_PER_SLICE < WL_MAX_SLICES ? slices * WL_ENTRIES_PER_SLICE : WL_MAX_SLICES,
+                     __ATOMIC_RELEASE);
     if (!below) mark_meta(first, slices);
     return 1;
 }
@@ -231,7 +233,10 @@ WL_COLD static int add_region(uint32_t first, uint32_t last, int fresh) {
         mark_meta(cursor, 1);
         wl_descriptors_fill(cursor++);
     }
-    if (old_map && wl_heap.map != old_map) wl_release_meta(wl_slice_of(wl_off_of(old_map)), old_map_slices);
+    /* The threads build keeps an old map as meta: another thread's free may still be reading
+     * it (types.h). The old maps together are smaller than the current one. */
+    if (old_map && wl_heap.map != old_map && !WL_THREADED)
+        wl_release_meta(wl_slice_of(wl_off_of(old_map)), old_map_slices);
     if (cursor < last) make_free(wl_descriptor_take(), cursor, last - cursor, fresh);
     return 1;
 }
@@ -387,15 +392,15 @@ static struct span *carve(struct span *f, uint32_t at, uint32_t count, enum span
 
 /* Moves the page map to the lowest free memory that holds it, if that lies below it: only
  * wl_heap.map points at it. Giving its old slices back takes a descriptor, which the reserve
- * must spare. */
+ * must spare. The threads build never moves it: other threads read it without the lock. */
 WL_COLD static void move_map_down(void) {
     uint32_t slices = slices_of_map(wl_heap.map_entries), old = wl_slice_of(wl_off_of(wl_heap.map));
     struct span *below = wl_lowest_free_span(slices);
-    if (!below || below->first > old || wl_heap.dead_count <= WL_DESCRIPTOR_RESERVE)
+    if (WL_THREADED || !below || below->first > old || wl_heap.dead_count <= WL_DESCRIPTOR_RESERVE)
         return;
     struct span **map = wl_ptr_of(wl_slice_off(wl_take_meta_front(below, slices)));
     wl_platform_copy(map, wl_heap.map, (size_t)wl_heap.map_entries * sizeof *map);
-    wl_heap.map = map;
+    __atomic_store_n(&wl_heap.map, map, __ATOMIC_RELAXED);
     wl_release_meta(old, slices);
 }
 

@@ -78,6 +78,7 @@ void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, 
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -162,6 +163,42 @@ void wl_platform_set_errno(int code) { errno = code; }
 void wl_platform_write_error(const char *text, size_t length) { (void)!write(2, text, length); }
 _Noreturn void wl_platform_trap(void) { abort(); }
 
+#endif
+
+#if defined(WALLOC_THREADS)
+WL_STATE int wl_lock_word;
+
+/* A spinner's pause: natively every 64th call gives the processor away, so that a holder
+ * descheduled on a busy machine gets to run; wasm has no such call and spins. */
+void wl_platform_pause(void) {
+#if !defined(__wasm__)
+    static _Thread_local unsigned spins;
+    if (++spins % 64 == 0) sched_yield();
+#endif
+}
+
+#if defined(__wasm__)
+void wl_platform_on_thread_exit(void (*fn)(void)) { (void)fn; }
+#else
+WL_STATE static pthread_key_t exit_key;
+WL_STATE static int exit_key_made;
+WL_STATE static void (*exit_hook)(void);
+
+static void thread_exits(void *value) {
+    (void)value;
+    exit_hook();
+}
+
+/* Called under walloc's lock, so the key is made once. A non-NULL value is what makes the
+ * destructor run. */
+void wl_platform_on_thread_exit(void (*fn)(void)) {
+    if (!exit_key_made) {
+        exit_hook = fn;
+        exit_key_made = pthread_key_create(&exit_key, thread_exits) == 0;
+    }
+    if (exit_key_made) pthread_setspecific(exit_key, &exit_key);
+}
+#endif
 #endif
 
 /* Fault injection (walloc_test_fail_grow_after): calls still allowed, then calls to refuse. */

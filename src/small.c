@@ -13,6 +13,7 @@
 #include "small.h"
 #include "secure.h"
 #include "pages.h"
+#include "threads.h"
 
 WL_STATE struct size_class wl_classes[WL_CLASS_COUNT];
 WL_STATE struct recent_block wl_recent[WL_CLASS_COUNT][WL_RECENT];
@@ -111,6 +112,7 @@ static WL_COLD struct span *new_span(unsigned cls) {
         unsigned below = c->blocks > w * 64 ? c->blocks - w * 64 : 0;
         s->free_bits[w] = below >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << below) - 1;
     }
+    wl_thread_new_span(s);
     wl_heap.small_span_bytes += (size_t)s->count << WL_SLICE_SHIFT;
     wl_heap.small_block_bytes += (size_t)c->blocks * c->size;
     wl_secure_new_span(s, c->size, c->blocks);

@@ -7,32 +7,43 @@
 #include "report.h"
 #include "secure.h"
 #include "small.h"
+#include "threads.h"
 
 static size_t clamp_size(uint64_t bytes) { return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes; }
 
 size_t walloc_set_limit(size_t bytes) {
+    wl_lock();
     if (!wl_heap.ready) wl_heap_init();
     uint64_t previous = (uint64_t)wl_heap.limit_pages * WL_WASM_PAGE_SIZE;
     uint64_t most = WL_MAX_MEMORY / WL_WASM_PAGE_SIZE;
     uint64_t pages = bytes == SIZE_MAX ? most : (uint64_t)bytes / WL_WASM_PAGE_SIZE;
     wl_heap.limit_pages = (uint32_t)(pages < most ? pages : most);
+    wl_unlock();
     return clamp_size(previous);
 }
 
+/* Blocks in threads' caches (threads.h) are live to the heap and free to the program: each
+ * thread's share of the counts is what it pushed less what it spilled, less what it holds for
+ * allocations (in single-threaded builds the totals are all 0). */
 void walloc_get_stats(struct walloc_stats *out) {
+    wl_lock();
     if (!wl_heap.ready) wl_heap_init();
+    struct wl_thread_totals threads;
+    wl_thread_totals(&threads);
     size_t small_live = wl_heap.live_bytes - wl_heap.large_live_bytes - wl_heap.medium_live_bytes;
     out->heap_bytes = (size_t)(wl_heap.end_slice - wl_heap.first_slice) << WL_SLICE_SHIFT;
-    out->live_bytes = wl_heap.live_bytes;
+    out->live_bytes = wl_heap.live_bytes - threads.cached_bytes;
     out->peak_live_bytes = wl_heap.peak_live_bytes;
-    out->free_bytes = wl_heap.free_span_bytes + (wl_heap.small_block_bytes - small_live) + wl_heap.medium_free_bytes;
+    out->free_bytes = wl_heap.free_span_bytes + (wl_heap.small_block_bytes - small_live) + wl_heap.medium_free_bytes +
+                      threads.cached_bytes;
     out->meta_bytes = wl_heap.meta_bytes;
-    out->alloc_count = wl_heap.alloc_count;
-    out->free_count = wl_heap.free_count;
+    out->alloc_count = wl_heap.alloc_count + threads.pushes - threads.spills - threads.cached_blocks;
+    out->free_count = wl_heap.free_count + threads.pushes - threads.spills;
     out->grow_count = wl_heap.grow_count;
     out->memory_bytes = clamp_size((uint64_t)wl_platform_memory_pages() * WL_WASM_PAGE_SIZE);
     out->tier_bytes = wl_heap.tier_bytes;
     out->gc_bytes = wl_heap.gc_bytes;
+    wl_unlock();
 }
 
 /* What the walk over spans adds up, to compare with the running counters. */
@@ -42,6 +53,7 @@ struct tally {
     size_t tier_bytes, gc_bytes;
     size_t medium_live_bytes, medium_free_bytes, medium_listed;
     size_t parked;           /* small blocks whose bit is set beyond their span's free_blocks */
+    size_t cached;           /* threads build: small blocks claimed but live to the heap */
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -65,6 +77,8 @@ static int check_small(const struct span *s, struct tally *t) {
     if (s->parked && s->free_blocks + s->parked == c->blocks)
         return wl_check_failed(-18, "small span kept by parked blocks alone", at);
     t->parked += s->parked;
+    int err = wl_thread_check_span(s, &t->cached);
+    if (err) return err;
     int full = s->group == WL_GROUP_FULL;
     if ((full ? s->free_blocks > c->most_free[WL_GROUP_FULL] : s->free_blocks == 0) ||
         (s->group == WL_GROUP_CURRENT) != (c->current == s))
@@ -220,13 +234,28 @@ static int check_counters(const struct tally *t) {
     return 0;
 }
 
-int walloc_check(void) {
+/* The threads build: what the spans say threads' caches hold is what the caches say. */
+static int check_threads(const struct tally *t) {
+    struct wl_thread_totals threads;
+    wl_thread_totals(&threads);
+    if (t->cached != threads.cached_blocks) return wl_check_failed(-44, "claimed blocks disagree with the thread caches", 0);
+    return wl_thread_check_own();
+}
+
+static int check_locked(void) {
     if (!wl_heap.ready) return 0;
     struct tally t = { 0 };
     int err;
     if ((err = walk_spans(&t)) || (err = check_lists(&t)) || (err = check_counters(&t)) ||
-        (err = wl_descriptors_check()))
+        (err = check_threads(&t)) || (err = wl_descriptors_check()))
         return err;
     wl_secure_check_quarantine();
     return 0;
+}
+
+int walloc_check(void) {
+    wl_lock();
+    int err = check_locked();
+    wl_unlock();
+    return err;
 }

@@ -14,6 +14,11 @@
  * mark is the lowest the tier went since the mark, which is all the check needs. Nested marks
  * keep the list as short as the nesting is deep; should it fill, its two oldest entries merge
  * into one that remembers the lower offset, which can only make the check stricter.
+ *
+ * Threads (walloc.h says what may overlap what): the inline fast path bumps with a
+ * compare-and-swap and everything here runs under the lock, so bump does the same. A new chunk
+ * is published as "end = 0, cursor, end": a thread that read the old cursor fails its swap, one
+ * that reads the new cursor before the new end finds no room and waits on the lock.
  */
 #include "walloc.h"
 #include "pages.h"
@@ -66,7 +71,9 @@ static const walloc_tier_config default_configs[] = {
 
 static uint64_t chunk_start(const struct span *s) { return (uintptr_t)wl_ptr_of(wl_span_start(s)); }
 static size_t chunk_bytes(const struct span *s) { return (size_t)s->count << WL_SLICE_SHIFT; }
-static size_t used_of(const struct tier *r) { return r->last->tier.base + (size_t)(r->bump->cursor - chunk_start(r->last)); }
+static size_t used_of(const struct tier *r) {
+    return r->last->tier.base + (size_t)(__atomic_load_n(&r->bump->cursor, __ATOMIC_RELAXED) - chunk_start(r->last));
+}
 static size_t capacity_of(const struct tier *r) { return r->last->tier.base + chunk_bytes(r->last); }
 static uint32_t slices_for(uint64_t bytes) { return (uint32_t)((bytes + WL_SLICE_SIZE - 1) >> WL_SLICE_SHIFT); }
 
@@ -87,11 +94,29 @@ static inline int fits(uint64_t at, size_t size, uint64_t end) {
 }
 
 static void *bump(struct tier *r, size_t size) {
-    uint64_t at = (r->bump->cursor + r->bump->mask) & ~r->bump->mask;
-    if (!fits(at, size, r->bump->end)) return NULL;
-    r->bump->cursor = at + size;
-    r->bump->total_allocated += size;
+    struct walloc_tier_bump *b = r->bump;
+    uint64_t at;
+    if (WL_THREADED) {
+        uint64_t cursor = __atomic_load_n(&b->cursor, __ATOMIC_RELAXED);
+        do {
+            at = (cursor + b->mask) & ~b->mask;
+            if (!fits(at, size, __atomic_load_n(&b->end, __ATOMIC_ACQUIRE))) return NULL;
+        } while (!__atomic_compare_exchange_n(&b->cursor, &cursor, at + size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+        __atomic_fetch_add(&b->total_allocated, size, __ATOMIC_RELAXED);
+        return (void *)(uintptr_t)at;
+    }
+    at = (b->cursor + b->mask) & ~b->mask;
+    if (!fits(at, size, b->end)) return NULL;
+    b->cursor = at + size;
+    b->total_allocated += size;
     return (void *)(uintptr_t)at;
+}
+
+/* Points the bump at [start, end), as the top describes. */
+static void set_bump(struct walloc_tier_bump *b, uint64_t start, uint64_t end) {
+    __atomic_store_n(&b->end, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&b->cursor, start, __ATOMIC_RELEASE);
+    __atomic_store_n(&b->end, end, __ATOMIC_RELEASE);
 }
 
 /* Makes span `s` the tier's new last chunk, beginning at tier offset `base`. */
@@ -103,8 +128,7 @@ static void adopt_chunk(struct tier *r, struct span *s, size_t base) {
     else r->first = s;
     r->last = s;
     r->chunks++;
-    r->bump->cursor = chunk_start(s);
-    r->bump->end = r->bump->cursor + chunk_bytes(s);
+    set_bump(r->bump, chunk_start(s), chunk_start(s) + chunk_bytes(s));
     wl_heap.tier_bytes += chunk_bytes(s);
 }
 
@@ -116,12 +140,12 @@ static uint32_t align_slices(uint64_t mask) {
  * memory after it allows, else by just enough. */
 static int grow_in_place(struct tier *r, size_t size) {
     struct span *last = r->last;
-    uint64_t at = (r->bump->cursor + r->bump->mask) & ~r->bump->mask;
+    uint64_t at = (__atomic_load_n(&r->bump->cursor, __ATOMIC_RELAXED) + r->bump->mask) & ~r->bump->mask;
     uint32_t count = last->count, needed = slices_for(at + (size ? size : 1) - r->bump->end);
     uint32_t more = needed > count ? needed : count;
     if (!wl_span_extend(last, count + more) && (more == needed || !wl_span_extend(last, count + needed)))
         return 0;
-    r->bump->end = chunk_start(last) + chunk_bytes(last);
+    __atomic_store_n(&r->bump->end, chunk_start(last) + chunk_bytes(last), __ATOMIC_RELEASE);
     wl_heap.tier_bytes += (size_t)(last->count - count) << WL_SLICE_SHIFT;
     return 1;
 }
@@ -150,7 +174,9 @@ static void *alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
     if (!p && wl_secure_drain(size)) p = grow_and_bump(r, size);
     if (!p && t->pressure && !t->in_pressure) {
         t->in_pressure = 1;
+        wl_unlock(); /* the callback recycles tiers, which takes the lock */
         t->pressure(t, tier, size, t->pressure_arg);
+        wl_lock();
         t->in_pressure = 0;
         p = bump(r, size);
         if (!p) p = grow_and_bump(r, size);
@@ -166,8 +192,11 @@ void *walloc_tier_alloc_slow(walloc_tiers *t, unsigned tier, size_t size) {
         wl_platform_set_errno(WL_ENOMEM);
         return NULL;
     }
+    wl_lock();
     void *p = bump(r, size);
-    return p ? p : alloc_slow(t, tier, size);
+    if (!p) p = alloc_slow(t, tier, size);
+    wl_unlock();
+    return p;
 }
 
 /* Fills the tier's offsets [from, to) with poison, chunk by chunk from `c` on. */
@@ -215,33 +244,38 @@ static void recycle_to(struct tier *r, size_t offset) {
     r->chunks -= release_chunks(keep->next);
     keep->next = NULL;
     r->last = keep;
-    r->bump->cursor = chunk_start(keep) + (offset - keep->tier.base);
-    r->bump->end = chunk_start(keep) + chunk_bytes(keep);
+    set_bump(r->bump, chunk_start(keep) + (offset - keep->tier.base), chunk_start(keep) + chunk_bytes(keep));
     note_level(r, offset);
 }
 
 void walloc_tier_reset(walloc_tiers *t, unsigned tier) {
     struct tier *r = tier_of(t, tier);
     if (!r) return;
+    wl_lock();
     r->resets++;
     recycle_to(r, 0);
+    wl_unlock();
 }
 
 int walloc_tier_compact(walloc_tiers *t, unsigned tier, size_t keep_bytes) {
     struct tier *r = tier_of(t, tier);
     if (!r) return -1;
-    if (keep_bytes > used_of(r)) {
-        wl_platform_set_errno(WL_EINVAL);
-        return -1;
-    }
-    recycle_to(r, keep_bytes);
-    return 0;
+    wl_lock();
+    int fits_used = keep_bytes <= used_of(r);
+    if (fits_used) recycle_to(r, keep_bytes);
+    wl_unlock();
+    if (fits_used) return 0;
+    wl_platform_set_errno(WL_EINVAL);
+    return -1;
 }
 
 walloc_mark walloc_tier_mark(const walloc_tiers *t, unsigned tier) {
     const struct tier *r = tier_of(t, tier);
     if (!r) return (walloc_mark){ SIZE_MAX, 0 };
-    return (walloc_mark){ used_of(r), r->generation };
+    wl_lock();
+    walloc_mark mark = { used_of(r), r->generation };
+    wl_unlock();
+    return mark;
 }
 
 /* Ages count recycles back from now, so the comparison survives the generation wrapping. */
@@ -256,12 +290,13 @@ static int mark_valid(const struct tier *r, walloc_mark mark) {
 int walloc_tier_release(walloc_tiers *t, unsigned tier, walloc_mark mark) {
     struct tier *r = tier_of(t, tier);
     if (!r) return -1;
-    if (!mark_valid(r, mark)) {
-        wl_platform_set_errno(WL_EINVAL);
-        return -1;
-    }
-    recycle_to(r, mark.offset);
-    return 0;
+    wl_lock();
+    int valid = mark_valid(r, mark);
+    if (valid) recycle_to(r, mark.offset);
+    wl_unlock();
+    if (valid) return 0;
+    wl_platform_set_errno(WL_EINVAL);
+    return -1;
 }
 
 int walloc_tier_owns(const walloc_tiers *t, unsigned tier, const void *p) {
@@ -269,9 +304,11 @@ int walloc_tier_owns(const walloc_tiers *t, unsigned tier, const void *p) {
     if (!r) return 0;
     wl_off off = wl_off_of(p);
     if (sizeof(wl_off) > 4 && off >= WL_MAX_MEMORY) return 0;
+    wl_lock();
     const struct span *s = wl_map_get(wl_slice_of(off));
-    if (!s || s->kind != SPAN_TIER || s->tier.owner != r) return 0;
-    return s->tier.base + (off - wl_span_start(s)) < used_of(r);
+    int owns = s && s->kind == SPAN_TIER && s->tier.owner == r && s->tier.base + (off - wl_span_start(s)) < used_of(r);
+    wl_unlock();
+    return owns;
 }
 
 void walloc_tier_get_stats(const walloc_tiers *t, unsigned tier, struct walloc_tier_stats *out) {
@@ -280,15 +317,17 @@ void walloc_tier_get_stats(const walloc_tiers *t, unsigned tier, struct walloc_t
         *out = (struct walloc_tier_stats){ 0 };
         return;
     }
+    wl_lock();
     size_t used = used_of(r);
     out->name = r->name;
     out->used = used;
     out->capacity = capacity_of(r);
     out->high_water = used > r->high_water ? used : r->high_water;
-    out->total_allocated = r->bump->total_allocated;
+    out->total_allocated = __atomic_load_n(&r->bump->total_allocated, __ATOMIC_RELAXED);
     out->recycled = r->recycled;
     out->chunks = r->chunks;
     out->resets = r->resets;
+    wl_unlock();
 }
 
 void walloc_tiers_on_pressure(walloc_tiers *t, int (*cb)(walloc_tiers *, unsigned, size_t, void *), void *arg) {
@@ -343,20 +382,23 @@ walloc_tiers *walloc_tiers_create(size_t reserve_bytes, const walloc_tier_config
     if (!t) return NULL;
     __builtin_memset(t, 0, bytes);
     for (unsigned i = 0; i < WALLOC_TIERS_MAX; i++) t->bump[i].cursor = 1;
+    wl_lock();
     for (unsigned i = 0; i < count; i++) {
         t->tiers[i].bump = &t->bump[i];
-        if (!tier_init(&t->tiers[i], &configs[i], share_of(reserve_bytes, configs[i].share_percent))) {
-            walloc_tiers_destroy(t);
-            wl_platform_set_errno(WL_ENOMEM);
-            return NULL;
-        }
+        if (!tier_init(&t->tiers[i], &configs[i], share_of(reserve_bytes, configs[i].share_percent))) break;
         t->count++;
     }
-    return t;
+    wl_unlock();
+    if (t->count == count) return t;
+    walloc_tiers_destroy(t);
+    wl_platform_set_errno(WL_ENOMEM);
+    return NULL;
 }
 
 void walloc_tiers_destroy(walloc_tiers *t) {
     if (!t) return;
+    wl_lock();
     for (unsigned i = 0; i < t->count; i++) release_chunks(t->tiers[i].first);
+    wl_unlock();
     walloc_free(t);
 }

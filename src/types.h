@@ -63,6 +63,13 @@
 
 typedef uintptr_t wl_off;
 
+/* 1 in the threads build (threads.h), for the few places where it changes what the core does. */
+#if defined(WALLOC_THREADS)
+#define WL_THREADED 1
+#else
+#define WL_THREADED 0
+#endif
+
 /* For code that runs rarely (growing memory, refilling descriptors): kept out of its callers
  * and compiled for size, so the fast paths stay small without a separate build of its file. */
 #if defined(__clang__)
@@ -182,6 +189,11 @@ struct span {
             uint64_t marks[WL_BITMAP_WORDS / 2]; /* set during a collection: reachable */
         } gc;                    /* GC: up to 256 objects a span; a large object uses marks bit 0 */
     };
+#if defined(WALLOC_THREADS)
+    uint64_t claimed_bits[WL_BITMAP_WORDS]; /* SMALL, threads build: bit i clear = block i is
+                                the program's; set while it is free or in a thread's cache
+                                (threads.h). Changed only by atomic read-modify-writes */
+#endif
 };
 
 /* A span that is neither serving malloc nor full sits in the group of the smallest index whose
@@ -285,13 +297,19 @@ static inline uint32_t wl_slice_of(wl_off off) { return (uint32_t)(off >> WL_SLI
 static inline wl_off wl_slice_off(uint32_t slice) { return (wl_off)slice << WL_SLICE_SHIFT; }
 static inline wl_off wl_span_start(const struct span *s) { return wl_slice_off(s->first); }
 
-/* The descriptor the map holds for a slice, or NULL past the map. */
+/* The descriptor the map holds for a slice, or NULL past the map. The threads build reads the
+ * map without the lock when a thread frees into its cache (threads.h), so the map and its
+ * entries are read and written as atomics: a new map is published before its length, and an old
+ * map stays where it was (pages.c). Elsewhere these are plain loads and stores: wasm without the
+ * atomics feature compiles them so, and so does x86-64 for these orders. */
 static inline struct span *wl_map_get(uint32_t slice) {
-    return slice < wl_heap.map_entries ? wl_heap.map[slice] : NULL;
+    uint32_t entries = __atomic_load_n(&wl_heap.map_entries, __ATOMIC_ACQUIRE);
+    struct span **map = __atomic_load_n(&wl_heap.map, __ATOMIC_RELAXED);
+    return slice < entries ? __atomic_load_n(&map[slice], __ATOMIC_RELAXED) : NULL;
 }
 
 static inline void wl_map_set(uint32_t slice, struct span *s) {
-    wl_heap.map[slice] = s;
+    __atomic_store_n(&wl_heap.map[slice], s, __ATOMIC_RELAXED);
 }
 
 /* Size classes: 8, then steps of 16 up to 128, then eight classes per doubling, so rounding

@@ -1,0 +1,125 @@
+/* threads.c - the threads build's slow paths (threads.h): filling and emptying a thread's
+ * stacks under the lock, the list of enrolled threads the stats read, and a thread's exit. */
+#include "threads.h"
+#include "pages.h"
+#include "platform.h"
+
+#if defined(WALLOC_THREADS)
+
+_Thread_local struct wl_thread wl_self;
+WL_STATE static struct wl_thread *enrolled;
+
+static void enroll(struct wl_thread *t) {
+    t->depth = WL_CACHE_DEPTH;
+    t->prev = NULL;
+    t->next = enrolled;
+    if (enrolled) enrolled->prev = t;
+    enrolled = t;
+    wl_platform_on_thread_exit(walloc_thread_exit);
+}
+
+static void withdraw(struct wl_thread *t) {
+    if (t->prev) t->prev->next = t->next;
+    else enrolled = t->next;
+    if (t->next) t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    t->depth = 0;
+}
+
+unsigned wl_thread_refill(unsigned cls) {
+    struct wl_thread *t = &wl_self;
+    wl_lock();
+    if (!t->depth) enroll(t);
+    unsigned n = 0;
+    for (void *p; n < WL_CACHE_DEPTH / 2 && (p = wl_small_alloc(cls)); n++) {
+        struct span *s = wl_span_containing(wl_off_of(p));
+        t->blocks[cls][n] = (struct recent_block){ s, (uint32_t)wl_small_index(s, wl_off_of(p)) };
+    }
+    WL_OWN_STORE(t->count[cls], (uint8_t)n);
+    wl_unlock();
+    return n;
+}
+
+/* Gives the `n` oldest blocks of the stack of `cls` back to the heap; they stay claimed, as
+ * every free block is. */
+static void give_back(struct wl_thread *t, unsigned cls, unsigned n) {
+    struct recent_block *stack = t->blocks[cls];
+    for (unsigned i = 0; i < n; i++) wl_small_free(stack[i].span, stack[i].index);
+    unsigned left = t->count[cls] - n;
+    for (unsigned i = 0; i < left; i++) stack[i] = stack[n + i];
+    WL_OWN_STORE(t->count[cls], (uint8_t)left);
+    WL_OWN_STORE(t->spills, t->spills + n);
+}
+
+void wl_thread_spill(struct span *s, unsigned index) {
+    struct wl_thread *t = &wl_self;
+    unsigned cls = s->size_class;
+    wl_lock();
+    if (!t->depth) enroll(t);
+    if (t->count[cls] >= t->depth) give_back(t, cls, t->depth / 2);
+    t->blocks[cls][t->count[cls]] = (struct recent_block){ s, index };
+    WL_OWN_STORE(t->count[cls], (uint8_t)(t->count[cls] + 1));
+    WL_OWN_STORE(t->pushes, t->pushes + 1);
+    wl_unlock();
+}
+
+void walloc_thread_exit(void) {
+    struct wl_thread *t = &wl_self;
+    if (!t->depth) return;
+    wl_lock();
+    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) give_back(t, cls, t->count[cls]);
+    /* With its stacks empty the thread's share of the counts is pushes - spills each. */
+    wl_heap.alloc_count += t->pushes - t->spills;
+    wl_heap.free_count += t->pushes - t->spills;
+    WL_OWN_STORE(t->pushes, 0);
+    WL_OWN_STORE(t->spills, 0);
+    withdraw(t);
+    wl_unlock();
+}
+
+void wl_thread_totals(struct wl_thread_totals *out) {
+    *out = (struct wl_thread_totals){ 0 };
+    for (const struct wl_thread *t = enrolled; t; t = t->next) {
+        for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
+            size_t n = __atomic_load_n(&t->count[cls], __ATOMIC_RELAXED);
+            out->cached_blocks += n;
+            out->cached_bytes += n * wl_classes[cls].size;
+        }
+        out->pushes += __atomic_load_n(&t->pushes, __ATOMIC_RELAXED);
+        out->spills += __atomic_load_n(&t->spills, __ATOMIC_RELAXED);
+    }
+}
+
+int wl_thread_check_span(const struct span *s, size_t *cached) {
+    for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
+        uint64_t claimed = __atomic_load_n(&s->claimed_bits[w], __ATOMIC_RELAXED);
+        if (s->free_bits[w] & ~claimed) return wl_check_failed(-40, "free block not claimed", wl_span_start(s));
+        *cached += (size_t)__builtin_popcountll(claimed & ~s->free_bits[w]);
+    }
+    return 0;
+}
+
+int wl_thread_check_own(void) {
+    const struct wl_thread *t = &wl_self;
+    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
+        if (t->count[cls] > t->depth) return wl_check_failed(-41, "thread cache overflows", 0);
+        for (unsigned i = 0; i < t->count[cls]; i++) {
+            const struct recent_block *b = &t->blocks[cls][i];
+            const struct span *s = b->span;
+            if (!s || s->kind != SPAN_SMALL || s->size_class != cls || b->index >= wl_classes[cls].blocks ||
+                wl_map_get(s->first) != s || wl_small_is_free(s, b->index) || !wl_thread_is_claimed(s, b->index))
+                return wl_check_failed(-42, "bad block in a thread cache", s ? wl_span_start(s) : 0);
+            for (unsigned j = 0; j < i; j++)
+                if (t->blocks[cls][j].span == s && t->blocks[cls][j].index == b->index)
+                    return wl_check_failed(-43, "block held twice in a thread cache", wl_span_start(s));
+        }
+    }
+    return 0;
+}
+
+#else
+
+/* Single-threaded builds keep no blocks per thread. */
+void walloc_thread_exit(void) {}
+
+#endif
