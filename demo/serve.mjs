@@ -29,7 +29,14 @@ async function answer(request, response, root, served) {
   }
   try {
     const body = await readFile(path);
-    response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    // Cross-origin isolation, without which browsers give a page no SharedArrayBuffer: the
+    // threads build runs on a shared WebAssembly.Memory. Everything served is same-origin.
+    response.writeHead(200, {
+      'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
     response.end(body);
   } catch {
     response.writeHead(404);
