@@ -83,6 +83,7 @@ $(foreach p,$(PLATFORMS),$(eval $(call lib_rule,build/$(p)/secure,$(COMPILE_$(p)
 -include tests/wasm64/wasm64.mk
 -include tests/threads/threads.mk
 -include bench/wasm64/wasm64.mk
+-include bench/threads/threads.mk
 -include tests/emscripten/emscripten.mk
 -include bench/emscripten/emscripten.mk
 -include rust/rust.mk

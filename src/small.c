@@ -60,6 +60,7 @@ WL_COLD void wl_classes_init(void) {
         c->most_free[WL_FULLNESS_GROUPS - 1] = (uint16_t)(c->blocks - 1);
         c->most_free[WL_GROUP_FULL] = 0;
         c->most_free[WL_GROUP_CURRENT] = UINT16_MAX;
+        c->most_free[WL_GROUP_THREAD] = UINT16_MAX;
         c->current = NULL;
         c->recent_count = 0;
         for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) c->groups[g] = NULL;
@@ -119,7 +120,8 @@ static WL_COLD struct span *new_span(unsigned cls) {
     return s;
 }
 
-__attribute__((noinline)) struct span *wl_small_refill(unsigned cls) {
+/* A span to serve class `cls` from: the first in its fullest non-empty group, else a new one. */
+static struct span *serving_span(unsigned cls, unsigned group) {
     struct size_class *c = &wl_classes[cls];
     if (!wl_heap.ready && !wl_heap_init()) return NULL; /* the class table is built there */
     struct span *s;
@@ -129,9 +131,35 @@ __attribute__((noinline)) struct span *wl_small_refill(unsigned cls) {
     } else if (!(s = new_span(cls))) {
         return NULL;
     }
-    s->group = WL_GROUP_CURRENT;
-    c->current = s;
+    s->group = (uint8_t)group;
     return s;
+}
+
+__attribute__((noinline)) struct span *wl_small_refill(unsigned cls) {
+    return wl_classes[cls].current = serving_span(cls, WL_GROUP_CURRENT);
+}
+
+struct span *wl_small_adopt(unsigned cls) { return serving_span(cls, WL_GROUP_THREAD); }
+
+unsigned wl_small_take_many(struct span *s, struct recent_block *out, unsigned want) {
+    const struct size_class *c = &wl_classes[s->size_class];
+    unsigned n = 0, word = s->hint;
+    for (; n < want && s->free_blocks; n++) {
+        uint64_t bits;
+        while ((bits = s->free_bits[word]) == 0) word++;
+        s->free_bits[word] = bits & (bits - 1);
+        s->free_blocks--;
+        wl_count_alloc(c->size);
+        out[n] = (struct recent_block){ s, word * 64 + (unsigned)__builtin_ctzll(bits) };
+    }
+    s->hint = (uint8_t)word;
+    if (!s->free_blocks) s->group = WL_GROUP_FULL;
+    return n;
+}
+
+void wl_small_disown(struct span *s) {
+    s->group = WL_GROUP_FULL;
+    if (s->free_blocks) wl_small_regroup(&wl_classes[s->size_class], s);
 }
 
 __attribute__((noinline)) void wl_small_filled(struct size_class *c, struct span *s) {

@@ -41,6 +41,14 @@ static inline void wl_count_alloc(size_t bytes) {
     wl_heap.alloc_count++;
 }
 
+/* For the threads build's caches (threads.h), under the lock: a span that serves one thread
+ * (WL_GROUP_THREAD) from the class's groups or new, NULL when memory runs out; up to `want`
+ * blocks from its bitmap into `out` (a span left without free blocks becomes full, and the thread
+ * lets it go); and giving up a span that still has free blocks. */
+struct span *wl_small_adopt(unsigned cls);
+unsigned wl_small_take_many(struct span *s, struct recent_block *out, unsigned want);
+void wl_small_disown(struct span *s);
+
 /* Called when a span's last free block was taken: it leaves the class's serving place or its
  * group's ring and is full. */
 void wl_small_filled(struct size_class *c, struct span *s);
@@ -90,13 +98,15 @@ static inline int wl_small_is_free(const struct span *s, unsigned index) {
  * or more completes at once too: reused first, the blocks of sparse spans keep those spans from
  * draining (with no such rule test_frag's heap crept by 512 KiB, twice what it allows; with
  * half, churn took 1.88 MiB, as before the stack; with a quarter, 1.81 MiB), and the last block
- * of a span must complete for the span to go back to the page layer. */
+ * of a span must complete for the span to go back to the page layer. The threads build parks
+ * nothing here: its threads take blocks from the bitmaps of spans of their own (threads.h),
+ * which must not hold a parked block. */
 WL_INLINE void wl_small_free(struct span *s, unsigned index) {
     struct size_class *c = &wl_classes[s->size_class];
     s->free_bits[index >> 6] |= (uint64_t)1 << (index & 63);
     wl_heap.live_bytes -= c->size;
     wl_heap.free_count++;
-    if (__builtin_expect(c->recent_count == WL_RECENT || 4u * (s->free_blocks + s->parked + 1u) > c->blocks, 0)) {
+    if (__builtin_expect(WL_THREADED || c->recent_count == WL_RECENT || 4u * (s->free_blocks + s->parked + 1u) > c->blocks, 0)) {
         wl_small_settle(c, s, index);
         return;
     }

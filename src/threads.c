@@ -31,9 +31,11 @@ unsigned wl_thread_refill(unsigned cls) {
     wl_lock();
     if (!t->depth) enroll(t);
     unsigned n = 0;
-    for (void *p; n < WL_CACHE_DEPTH / 2 && (p = wl_small_alloc(cls)); n++) {
-        struct span *s = wl_span_containing(wl_off_of(p));
-        t->blocks[cls][n] = (struct recent_block){ s, (uint32_t)wl_small_index(s, wl_off_of(p)) };
+    while (n < WL_CACHE_DEPTH / 2) {
+        struct span *s = t->serving[cls];
+        if (!s && !(s = t->serving[cls] = wl_small_adopt(cls))) break;
+        n += wl_small_take_many(s, &t->blocks[cls][n], WL_CACHE_DEPTH / 2 - n);
+        if (s->group == WL_GROUP_FULL) t->serving[cls] = NULL;
     }
     WL_OWN_STORE(t->count[cls], (uint8_t)n);
     wl_unlock();
@@ -67,7 +69,11 @@ void walloc_thread_exit(void) {
     struct wl_thread *t = &wl_self;
     if (!t->depth) return;
     wl_lock();
-    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) give_back(t, cls, t->count[cls]);
+    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
+        give_back(t, cls, t->count[cls]);
+        if (t->serving[cls]) wl_small_disown(t->serving[cls]);
+        t->serving[cls] = NULL;
+    }
     /* With its stacks empty the thread's share of the counts is pushes - spills each. */
     wl_heap.alloc_count += t->pushes - t->spills;
     wl_heap.free_count += t->pushes - t->spills;
@@ -84,6 +90,7 @@ void wl_thread_totals(struct wl_thread_totals *out) {
             size_t n = __atomic_load_n(&t->count[cls], __ATOMIC_RELAXED);
             out->cached_blocks += n;
             out->cached_bytes += n * wl_classes[cls].size;
+            out->serving_spans += t->serving[cls] != NULL;
         }
         out->pushes += __atomic_load_n(&t->pushes, __ATOMIC_RELAXED);
         out->spills += __atomic_load_n(&t->spills, __ATOMIC_RELAXED);
@@ -103,6 +110,9 @@ int wl_thread_check_own(void) {
     const struct wl_thread *t = &wl_self;
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
         if (t->count[cls] > t->depth) return wl_check_failed(-41, "thread cache overflows", 0);
+        const struct span *own = t->serving[cls];
+        if (own && (own->kind != SPAN_SMALL || own->size_class != cls || own->group != WL_GROUP_THREAD))
+            return wl_check_failed(-45, "bad span serving a thread cache", wl_span_start(own));
         for (unsigned i = 0; i < t->count[cls]; i++) {
             const struct recent_block *b = &t->blocks[cls][i];
             const struct span *s = b->span;

@@ -56,6 +56,9 @@ struct wl_thread {
     size_t pushes;                 /* frees that went into the stacks */
     size_t spills;                 /* blocks the stacks gave back to the heap */
     struct wl_thread *next, *prev; /* the enrolled threads, under the lock */
+    struct span *serving[WL_CACHED_CLASSES]; /* the span each refill takes from, serving this
+                                      thread alone (WL_GROUP_THREAD), so that threads do not
+                                      share cache lines and claimed words of fresh blocks */
     struct recent_block blocks[WL_CACHED_CLASSES][WL_CACHE_DEPTH];
 };
 
@@ -132,6 +135,7 @@ WL_INLINE int wl_thread_free(void *p) {
 struct wl_thread_totals {
     size_t cached_blocks, cached_bytes;
     size_t pushes, spills;
+    size_t serving_spans;
 };
 
 /* Under the lock: sums every enrolled thread's stacks and counts. */
@@ -160,7 +164,7 @@ static inline void *wl_thread_alloc(unsigned cls) { (void)cls; return NULL; }
 static inline int wl_thread_free(void *p) { (void)p; return 0; }
 static inline void wl_thread_new_span(struct span *s) { (void)s; }
 struct wl_thread_totals {
-    size_t cached_blocks, cached_bytes, pushes, spills;
+    size_t cached_blocks, cached_bytes, pushes, spills, serving_spans;
 };
 static inline void wl_thread_totals(struct wl_thread_totals *out) { *out = (struct wl_thread_totals){ 0 }; }
 static inline int wl_thread_check_own(void) { return 0; }

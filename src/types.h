@@ -170,7 +170,8 @@ struct span {
                                 are set too) */
     uint8_t hint;            /* SMALL: no free bit lies in a word below this one, but those
                                 of blocks parked in the stack of recent frees */
-    uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL or WL_GROUP_CURRENT;
+    uint8_t group;           /* SMALL: a fullness group, WL_GROUP_FULL, WL_GROUP_CURRENT or
+                                WL_GROUP_THREAD;
                                 GC: whether it is in its class's list of spans with room */
     struct span *next;       /* SMALL: group ring; FREE: bin list; DEAD: descriptor pool;
                                 TIER: the tier's next (younger) chunk; GC: its class's list */
@@ -208,7 +209,9 @@ struct span {
  * they got a block back (a span waits and gathers free blocks before it serves again), and
  * walloc stays ahead of dlmalloc on speed; that is the setting. */
 #define WL_FULLNESS_GROUPS 1
-enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_KINDS };
+/* The threads build adds a third: a span serving one thread's cache (threads.h), in no ring and
+ * never released while it serves, as the class's own serving span. */
+enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_THREAD, WL_GROUP_KINDS };
 
 /* Each class keeps a stack of recently freed blocks (wl_recent): a free sets the block's bit, so
  * the block is free to every check, and parks it in the stack while the stack has room; malloc

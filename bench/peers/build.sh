@@ -5,6 +5,8 @@
 #
 #   build/peers/libmimalloc.a       mimalloc, one unit (src/static.c) with its malloc override
 #   build/peers/libemmalloc.a       emscripten's emmalloc.c with the shims in bench/peers/emmalloc
+#   build/peers/libdlmalloc-lock.a  emscripten's dlmalloc.c behind one spin lock, freestanding
+#                                   wasm32 with atomics, for the threads benchmark (bench/threads)
 #   build/peers/programs/sqlite/    sqlite3.o (amalgamation) and speedtest1.o
 #   build/peers/programs/cjson/     cJSON.o
 #   build/peers/programs/lua/       the Lua 5.4 core and base, table, string and math libraries
@@ -82,22 +84,26 @@ build_mimalloc() {
   built mimalloc
 }
 
-build_emmalloc() {
-  local lib=$OUT/libemmalloc.a shim=$ROOT/bench/peers/emmalloc
-  cached emmalloc "$lib" && return 0
-  if [ ! -f "$SRC/emmalloc.c" ]; then
-    local tmp deb
-    tmp=$(mktemp -d "$SRC/.fetch-XXXXXX")
-    if ! (cd "$tmp" && apt-get download emscripten) > "$OUT/logs/fetch-emscripten.log" 2>&1; then
-      rm -rf "$tmp"; skip emmalloc "apt-get download emscripten failed (build/peers/logs/fetch-emscripten.log)"; return
-    fi
-    deb=$(ls "$tmp"/emscripten_*.deb)
-    record_version emscripten "$(dpkg-deb -f "$deb" Version)"
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards '*/system/lib/emmalloc.c' &&
-      mv "$(find "$tmp" -name emmalloc.c)" "$SRC/emmalloc.c"
-    rm -rf "$tmp"
-    [ -f "$SRC/emmalloc.c" ] || { skip emmalloc "no system/lib/emmalloc.c in the emscripten package"; return; }
+# Extracts system/lib/$1 of the emscripten package into $SRC/$1 unless already there.
+fetch_emscripten_file() {
+  local name=$1 tmp deb
+  [ -f "$SRC/$name" ] && return 0
+  tmp=$(mktemp -d "$SRC/.fetch-XXXXXX")
+  if ! (cd "$tmp" && apt-get download emscripten) > "$OUT/logs/fetch-emscripten.log" 2>&1; then
+    rm -rf "$tmp"; echo "apt-get download emscripten failed (build/peers/logs/fetch-emscripten.log)"; return 1
   fi
+  deb=$(ls "$tmp"/emscripten_*.deb)
+  record_version emscripten "$(dpkg-deb -f "$deb" Version)"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards "*/system/lib/$name" &&
+    mv "$(find "$tmp" -name "$name")" "$SRC/$name"
+  rm -rf "$tmp"
+  [ -f "$SRC/$name" ] || { echo "no system/lib/$name in the emscripten package"; return 1; }
+}
+
+build_emmalloc() {
+  local lib=$OUT/libemmalloc.a shim=$ROOT/bench/peers/emmalloc why
+  cached emmalloc "$lib" && return 0
+  why=$(fetch_emscripten_file emmalloc.c) || { skip emmalloc "$why"; return; }
   # emmalloc asserts that max_align_t is 8 bytes, as on emscripten; on wasm32-wasi it is 16,
   # and emmalloc then aligns every block to 16 like wasi-libc's dlmalloc, so the check goes.
   # It breaks C's aliasing rules in its region headers: at -O1 and up with NDEBUG, clang's
@@ -109,6 +115,19 @@ build_emmalloc() {
     llvm-ar rcs "$lib" "$OUT/emmalloc.o" "$OUT/emmalloc-sbrk.o" ||
     { rm -f "$lib"; skip emmalloc "compile failed (build/peers/logs/emmalloc.log)"; return; }
   built emmalloc
+}
+
+# The global-lock peer of the threads benchmark: bench/threads/dlmalloc-lock.h configures it.
+build_dlmalloc_lock() {
+  local lib=$OUT/libdlmalloc-lock.a why log=$OUT/logs/dlmalloc-lock.log
+  local cc=("$CLANG" --target=wasm32 -O2 -DNDEBUG -ffreestanding -nostdlib -matomics -mbulk-memory)
+  cached dlmalloc-lock "$lib" && return 0
+  why=$(fetch_emscripten_file dlmalloc.c) || { skip dlmalloc-lock "$why"; return; }
+  "${cc[@]}" -w -include "$ROOT/bench/threads/dlmalloc-lock.h" -c "$SRC/dlmalloc.c" -o "$OUT/dlmalloc-lock.o" > "$log" 2>&1 &&
+    "${cc[@]}" -Wall -Wextra -Werror -c "$ROOT/bench/threads/dlmalloc-lock.c" -o "$OUT/dlmalloc-lock-shim.o" >> "$log" 2>&1 &&
+    llvm-ar rcs "$lib" "$OUT/dlmalloc-lock.o" "$OUT/dlmalloc-lock-shim.o" ||
+    { rm -f "$lib"; skip dlmalloc-lock "compile failed (build/peers/logs/dlmalloc-lock.log)"; return; }
+  built dlmalloc-lock
 }
 
 # The amalgamation is generated natively (configure; make sqlite3.c), then compiled with its
@@ -172,6 +191,7 @@ build_lua() {
 ensure_tools || echo "bench peers: could not install dpkg-dev/tcl or add deb-src; fetching may fail" >&2
 build_mimalloc
 build_emmalloc
+build_dlmalloc_lock
 build_sqlite
 build_cjson
 build_lua

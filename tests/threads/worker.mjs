@@ -1,4 +1,4 @@
-// One thread of the threads test: a worker (node worker_threads or a browser Web Worker) that
+// One thread of the threads test (and of bench/threads): a worker (node worker_threads or a browser Web Worker) that
 // instantiates the test module on the shared memory, becomes a walloc thread with the stack and
 // thread-local block the first thread gave it (tests/threads/wasm.c), and runs what it is told.
 // A trap is answered with its message and walloc's last error, not thrown.
@@ -19,7 +19,7 @@ function answer(fn) {
   try {
     return { result: fn() ?? 0 };
   } catch (error) {
-    return { trap: String(error.message ?? error), lastError: exports ? cString(exports.last_error()) : '' };
+    return { trap: String(error.message ?? error), lastError: exports?.last_error ? cString(exports.last_error()) : '' };
   }
 }
 
