@@ -241,7 +241,7 @@ static int check_counters(const struct tally *t) {
 static int check_threads(const struct tally *t) {
     struct wl_thread_totals threads;
     wl_thread_totals(&threads);
-    if (t->cached != threads.cached_blocks) return wl_check_failed(-44, "claimed blocks disagree with the thread caches", 0);
+    if (t->cached != threads.cached_blocks) return wl_check_failed(-94, "claimed blocks disagree with the thread caches", 0);
     return wl_thread_check_own();
 }
 

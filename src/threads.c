@@ -10,7 +10,11 @@ _Thread_local struct wl_thread wl_self;
 WL_STATE static struct wl_thread *enrolled;
 
 static void enroll(struct wl_thread *t) {
-    t->depth = WL_CACHE_DEPTH;
+    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
+        uint32_t fit = WL_CACHE_BYTES / wl_classes[cls].size;
+        t->depth[cls] = (uint8_t)(fit > WL_CACHE_DEPTH ? WL_CACHE_DEPTH : fit < 2 ? 2 : fit);
+    }
+    t->enrolled = 1;
     t->prev = NULL;
     t->next = enrolled;
     if (enrolled) enrolled->prev = t;
@@ -23,18 +27,21 @@ static void withdraw(struct wl_thread *t) {
     else enrolled = t->next;
     if (t->next) t->next->prev = t->prev;
     t->next = t->prev = NULL;
-    t->depth = 0;
+    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) t->depth[cls] = 0;
+    t->enrolled = 0;
 }
 
 unsigned wl_thread_refill(unsigned cls) {
     struct wl_thread *t = &wl_self;
     wl_lock();
-    if (!t->depth) enroll(t);
-    unsigned n = 0;
-    while (n < WL_CACHE_DEPTH / 2) {
+    /* The class sizes that set the depths are known once the heap is; a heap that cannot start
+     * leaves the thread unenrolled, and malloc's locked path reports ENOMEM. */
+    if (!t->enrolled && (wl_heap.ready || wl_heap_init())) enroll(t);
+    unsigned n = 0, want = t->depth[cls] / 2u;
+    while (n < want) {
         struct span *s = t->serving[cls];
         if (!s && !(s = t->serving[cls] = wl_small_adopt(cls))) break;
-        n += wl_small_take_many(s, &t->blocks[cls][n], WL_CACHE_DEPTH / 2 - n);
+        n += wl_small_take_many(s, &t->blocks[cls][n], want - n);
         if (s->group == WL_GROUP_FULL) t->serving[cls] = NULL;
     }
     WL_OWN_STORE(t->count[cls], (uint8_t)n);
@@ -57,8 +64,8 @@ void wl_thread_spill(struct span *s, unsigned index) {
     struct wl_thread *t = &wl_self;
     unsigned cls = s->size_class;
     wl_lock();
-    if (!t->depth) enroll(t);
-    if (t->count[cls] >= t->depth) give_back(t, cls, t->depth / 2);
+    if (!t->enrolled) enroll(t);
+    if (t->count[cls] >= t->depth[cls]) give_back(t, cls, t->depth[cls] / 2u);
     t->blocks[cls][t->count[cls]] = (struct recent_block){ s, index };
     WL_OWN_STORE(t->count[cls], (uint8_t)(t->count[cls] + 1));
     WL_OWN_STORE(t->pushes, t->pushes + 1);
@@ -67,7 +74,7 @@ void wl_thread_spill(struct span *s, unsigned index) {
 
 void walloc_thread_exit(void) {
     struct wl_thread *t = &wl_self;
-    if (!t->depth) return;
+    if (!t->enrolled) return;
     wl_lock();
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
         give_back(t, cls, t->count[cls]);
@@ -100,7 +107,7 @@ void wl_thread_totals(struct wl_thread_totals *out) {
 int wl_thread_check_span(const struct span *s, size_t *cached) {
     for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
         uint64_t claimed = __atomic_load_n(&s->claimed_bits[w], __ATOMIC_RELAXED);
-        if (s->free_bits[w] & ~claimed) return wl_check_failed(-40, "free block not claimed", wl_span_start(s));
+        if (s->free_bits[w] & ~claimed) return wl_check_failed(-90, "free block not claimed", wl_span_start(s));
         *cached += (size_t)__builtin_popcountll(claimed & ~s->free_bits[w]);
     }
     return 0;
@@ -109,19 +116,19 @@ int wl_thread_check_span(const struct span *s, size_t *cached) {
 int wl_thread_check_own(void) {
     const struct wl_thread *t = &wl_self;
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
-        if (t->count[cls] > t->depth) return wl_check_failed(-41, "thread cache overflows", 0);
+        if (t->count[cls] > t->depth[cls]) return wl_check_failed(-91, "thread cache overflows", 0);
         const struct span *own = t->serving[cls];
         if (own && (own->kind != SPAN_SMALL || own->size_class != cls || own->group != WL_GROUP_THREAD))
-            return wl_check_failed(-45, "bad span serving a thread cache", wl_span_start(own));
+            return wl_check_failed(-95, "bad span serving a thread cache", wl_span_start(own));
         for (unsigned i = 0; i < t->count[cls]; i++) {
             const struct recent_block *b = &t->blocks[cls][i];
             const struct span *s = b->span;
             if (!s || s->kind != SPAN_SMALL || s->size_class != cls || b->index >= wl_classes[cls].blocks ||
                 wl_map_get(s->first) != s || wl_small_is_free(s, b->index) || !wl_thread_is_claimed(s, b->index))
-                return wl_check_failed(-42, "bad block in a thread cache", s ? wl_span_start(s) : 0);
+                return wl_check_failed(-92, "bad block in a thread cache", s ? wl_span_start(s) : 0);
             for (unsigned j = 0; j < i; j++)
                 if (t->blocks[cls][j].span == s && t->blocks[cls][j].index == b->index)
-                    return wl_check_failed(-43, "block held twice in a thread cache", wl_span_start(s));
+                    return wl_check_failed(-93, "block held twice in a thread cache", wl_span_start(s));
         }
     }
     return 0;

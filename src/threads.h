@@ -43,16 +43,21 @@
 #include "report.h"
 #include "small.h"
 
-/* The classes malloc serves up to WL_CLASSED_MAX (1 KiB): 8 bytes, 16 to 128 by 16, then eight
- * per doubling (types.h). Half a stack's worth is what a refill takes and a spill gives back. */
-#define WL_CACHED_CLASSES 33
+/* Every class is cached: the threads build serves all of them to malloc (types.h). A stack holds
+ * up to WL_CACHE_DEPTH blocks, fewer of the larger classes (WL_CACHE_BYTES' worth, at least
+ * two), so that a thread holds at most about 1 MiB; half a stack's worth is what a refill takes
+ * and a spill gives back. */
+#define WL_CACHED_CLASSES WL_CLASS_COUNT
 #define WL_CACHE_DEPTH 16
-_Static_assert(WL_CLASSED_MAX == 1024, "WL_CACHED_CLASSES counts the classes up to 1 KiB");
+#define WL_CACHE_BYTES 16384
+_Static_assert(WL_CLASSED_MAX == WL_SMALL_MAX, "every class is cached");
 
 struct wl_thread {
     uint8_t count[WL_CACHED_CLASSES]; /* blocks in each class's stack */
-    uint8_t depth;                 /* WL_CACHE_DEPTH once enrolled, 0 before: the first free
-                                      then takes the slow path, which enrolls the thread */
+    uint8_t depth[WL_CACHED_CLASSES]; /* how many each may hold once the thread is enrolled, 0
+                                      before: the first free then takes the slow path, which
+                                      enrolls the thread */
+    uint8_t enrolled;
     size_t pushes;                 /* frees that went into the stacks */
     size_t spills;                 /* blocks the stacks gave back to the heap */
     struct wl_thread *next, *prev; /* the enrolled threads, under the lock */
@@ -121,7 +126,7 @@ WL_INLINE int wl_thread_free(void *p) {
     if (__builtin_expect(!wl_thread_claim(s, (unsigned)index), 0)) wl_fatal("double free", p);
     struct wl_thread *t = &wl_self;
     unsigned cls = s->size_class, n = t->count[cls];
-    if (__builtin_expect(n >= t->depth, 0)) {
+    if (__builtin_expect(n >= t->depth[cls], 0)) {
         wl_thread_spill(s, (unsigned)index);
         return 1;
     }

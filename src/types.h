@@ -127,8 +127,10 @@ typedef uint32_t wl_link;
 /* malloc serves requests up to WL_CLASSED_MAX from size classes and the rest up to
  * WL_MEDIUM_MAX from medium spans. Classes round up by as much as an eighth and every class
  * keeps spans of its own, which above 1 KiB costs more memory than a header per block; the
- * secure build keeps the classes, which have no in-band metadata to forge. */
-#ifdef WALLOC_SECURE
+ * secure build keeps the classes, which have no in-band metadata to forge, and so does the
+ * threads build, whose threads take classed blocks from caches of their own without a lock,
+ * where medium blocks, merged across the whole heap, would serve every thread under one. */
+#if defined(WALLOC_SECURE) || defined(WALLOC_THREADS)
 #define WL_CLASSED_MAX WL_SMALL_MAX
 #define WL_MEDIUM_MAX WL_SMALL_MAX
 #else

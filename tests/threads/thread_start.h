@@ -15,7 +15,7 @@ void __wasm_init_tls(void *block);
 
 /* The first instance's thread-local block: wasm-ld leaves __tls_base at 0 until someone calls
  * __wasm_init_tls, and walloc's cache lives there, so it cannot come from malloc. */
-static _Alignas(16) unsigned char first_tls[8192];
+static _Alignas(16) unsigned char first_tls[16384];
 
 EXPORT(first_thread_init) int first_thread_init(void) {
     if (__builtin_wasm_tls_size() > sizeof first_tls) return 1;
