@@ -4,10 +4,11 @@
  * module, walloc64.wasm: its words are 64 bits there (glue.h). */
 #include "glue.h"
 #include "walloc.h"
+#include "platform.h"
 #include "types.h"
 
 /* Results of the calls below land here; JavaScript reads them right after the call. */
-static wjs_word scratch[16];
+static WJS_PER_THREAD wjs_word scratch[16];
 
 EXPORT(wjs_scratch) wjs_word *wjs_scratch(void) { return scratch; }
 
@@ -44,7 +45,7 @@ EXPORT(wjs_copy) void wjs_copy(unsigned char *dst, const unsigned char *src, siz
  * Walloc.SLICE in walloc.mjs. New codes go at the end: pages already drawn keep their numbers. */
 enum { MAP_UNUSED, MAP_STATIC, MAP_META, MAP_FREE, MAP_SMALL, MAP_LARGE, MAP_TIER, MAP_GC };
 
-static uint8_t map_out[4096];
+static WJS_PER_THREAD uint8_t map_out[4096];
 
 EXPORT(wjs_map_capacity) uint32_t wjs_map_capacity(void) { return sizeof map_out; }
 
@@ -66,9 +67,12 @@ static uint8_t slice_code(uint32_t slice) {
     }
 }
 
-/* Codes for `count` (<= wjs_map_capacity()) slices from slice `first`; returns where they are. */
+/* Codes for `count` (<= wjs_map_capacity()) slices from slice `first`; returns where they are.
+ * Under the threads build's lock (nothing elsewhere): other threads' calls change the spans read. */
 EXPORT(wjs_memory_map) uint8_t *wjs_memory_map(uint32_t first, uint32_t count) {
+    wl_lock();
     for (uint32_t i = 0; i < count && i < sizeof map_out; i++) map_out[i] = slice_code(first + i);
+    wl_unlock();
     return map_out;
 }
 

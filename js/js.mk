@@ -3,6 +3,7 @@
 #   make js/walloc.wasm   the freestanding module walloc.mjs loads (part of `make`)
 #   make js/walloc-gc.wasm  the same with the garbage collector, for Walloc.instantiate({ gc })
 #   make js/walloc64.wasm the wasm64 build, for Walloc.instantiate({ memory64: true })
+#   make js/walloc-threads.wasm  the threads build on a shared memory, for WallocThreads (threads.mjs)
 #   make test-js          node --test suites of the package (tests/js/*.test.mjs)
 #   make test-browser     the demo and the installed package in Debian's chromium (driven by
 #                         playwright-core) and Firefox ESR (puppeteer-core)
@@ -16,7 +17,8 @@ WASM_OPT ?= wasm-opt
 JS_WASM := js/walloc.wasm
 JS_GC_WASM := js/walloc-gc.wasm
 JS64_WASM := js/walloc64.wasm
-JS_MODULES := $(JS_WASM) $(JS_GC_WASM) $(JS64_WASM)
+JS_THREADS_WASM := js/walloc-threads.wasm
+JS_MODULES := $(JS_WASM) $(JS_GC_WASM) $(JS64_WASM) $(JS_THREADS_WASM)
 JS_GLUE_OBJ := build/wasm32/js/glue.o
 JS_GLUE_GC_OBJ := build/wasm32/js/glue-gc.o
 
@@ -60,6 +62,22 @@ build/wasm64/js/glue.o: js/glue.c js/glue.h $(HDRS) js/js.mk | $(DEPS)
 $(JS64_WASM): build/wasm64/js/glue.o $(FREE64_LIB)
 	$(CLANG) --target=wasm64 -nostdlib $(JS64_LDFLAGS) $^ -o build/wasm64/js/walloc64.linked.wasm
 	$(WASM_OPT) -O2 --strip-debug --strip-producers build/wasm64/js/walloc64.linked.wasm -o $@
+
+# walloc-threads.wasm: glue.c and glue-threads.c over build/wasm32-threads/libwalloc.a, for
+# WallocThreads. Every thread instantiates it on one shared memory, which threads.mjs creates
+# with the same two initial pages and a maximum of at most --max-memory (all of wasm32's 4 GiB:
+# the page picks its own maximum below it). The glue is built with the library's flags: a
+# module on a shared memory needs atomics and bulk memory in every object.
+JS_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory -Wl,--initial-memory=131072 \
+	-Wl,--max-memory=4294967296 $(JS_EXPORTS:%=-Wl,--export=%)
+
+build/wasm32-threads/js/%.o: js/%.c js/glue.h $(HDRS) js/js.mk | $(DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(THREADS_FLAGS) -Isrc -c $< -o $@
+
+$(JS_THREADS_WASM): build/wasm32-threads/js/glue.o build/wasm32-threads/js/glue-threads.o $(THREADS_LIB)
+	$(CLANG) --target=wasm32 -nostdlib $(JS_THREADS_LDFLAGS) $^ -o build/wasm32-threads/js/walloc-threads.linked.wasm
+	$(WASM_OPT) -O2 --strip-debug --strip-producers build/wasm32-threads/js/walloc-threads.linked.wasm -o $@
 
 all: $(JS_MODULES)
 
