@@ -1,4 +1,5 @@
-// Types for walloc.mjs. Pointers are byte offsets into the heap's WebAssembly.Memory.
+// Types for the package (index.mjs: walloc.mjs, and threads.mjs for WallocThreads). Pointers are
+// byte offsets into the heap's WebAssembly.Memory.
 //
 // Numbers are checked at run time before they reach wasm, which would wrap them to 32 bits
 // (NaN -> 0, 2^32 + 8 -> 8, -1 -> 0xffffffff, 1.5 -> 1): a value that is not a number or not an
@@ -199,6 +200,54 @@ export declare class Walloc {
 
   stats(): WallocStats;
   memoryMap(): Uint8Array;
+}
+
+/** What a worker needs to join a WallocThreads heap, from handoff(): post it to the worker whole. */
+export interface ThreadHandoff {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** Where the new thread's stack and thread-local block lie; join checks it. */
+  readonly area: Pointer;
+}
+
+export interface WallocThreadsOptions {
+  /**
+   * The shared memory's fixed maximum in bytes, rounded down to 64 KiB: 128 KiB to 2^32, default
+   * 1 GiB (TypeError if not an integer, RangeError otherwise). Engines reserve it up front.
+   */
+  maximumBytes?: number;
+  /** A cap below the maximum, as Walloc.setLimit takes it. */
+  maxBytes?: number;
+  /** Exhaustion throws RangeError (default) or returns 0. */
+  throwOnOOM?: boolean;
+  /** walloc-threads.wasm compiled already, or where to fetch it (another build is a TypeError). */
+  module?: WebAssembly.Module | string | URL;
+  /** Not available on a shared heap: anything but false (or absent) is a TypeError. */
+  tiers?: false;
+  gc?: false;
+  memory64?: false;
+}
+
+/**
+ * One walloc heap on a shared memory, used at once by the main thread and workers: one object
+ * per thread, one heap behind them; a pointer from any thread may be used and freed in any
+ * other. No tiers, asset cache or collector. Views stay valid while memory grows (a shared buffer
+ * never detaches). A misuse report (a double or invalid free) throws walloc's Error in the thread
+ * that made it and stops the heap: every later call on every thread throws an Error naming it.
+ * usableSize, views and copies refuse a pointer that starts no live block with an Error and no
+ * report. In browsers the page must be cross-origin isolated (COOP/COEP).
+ */
+export declare class WallocThreads extends Walloc {
+  /** The heap and the calling thread's object; rejects as WallocThreadsOptions says. */
+  static instantiate(options?: WallocThreadsOptions): Promise<WallocThreads>;
+  /** In a worker: its object of the heap `handoff` came from. One join per handoff (an Error after). */
+  static join(handoff: ThreadHandoff, options?: { throwOnOOM?: boolean }): Promise<WallocThreads>;
+  /** Allocates a new thread's stack and thread-local block; post the result to one worker. */
+  handoff(): ThreadHandoff;
+  /** Gives this thread's cached blocks (and a worker's stack) back; the object is unusable after. */
+  exitThread(): void;
+  /** Whether a misuse report stopped the heap. */
+  readonly stopped: boolean;
 }
 
 export default Walloc;

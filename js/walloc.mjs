@@ -33,6 +33,7 @@ export class Walloc {
   #max; // the largest pointer or size: 2^32 - 1 on wasm32, 2^53 - 1 on wasm64
   #maxPages;
   #buffer;
+  #shared; // a shared memory (WallocThreads): other threads grow it, its buffers never detach
   #stack;
   #scratch;
   #throwOnOOM;
@@ -50,6 +51,7 @@ export class Walloc {
     this.#memory64 = memory64;
     ({ maxAddress: this.#max, maxPages: this.#maxPages } = addressLimits(memory64));
     this.#buffer = memory.buffer;
+    this.#shared = typeof SharedArrayBuffer === 'function' && this.#buffer instanceof SharedArrayBuffer;
     this.#stack = instance.exports.__stack_pointer;
     this.#scratch = this.#exports.wjs_scratch();
     this.#throwOnOOM = throwOnOOM;
@@ -462,8 +464,10 @@ export class Walloc {
     const at = this.#exports.walloc_last_error();
     const bytes = new Uint8Array(this.#current());
     const end = bytes.indexOf(0, at);
-    const message = new TextDecoder().decode(bytes.subarray(at, end));
-    bytes[at] = 0;
+    const message = new TextDecoder().decode(bytes.slice(at, end)); // a copy: no decoding of shared views
+    // Cleared so that a later trap with no report of its own does not repeat this one. On a shared
+    // heap a report stops every thread (threads.mjs), and all that trap on it read it: kept.
+    if (!this.#shared) bytes[at] = 0;
     return message;
   }
 
@@ -483,10 +487,12 @@ export class Walloc {
     return ptr;
   }
 
-  // The buffer as of the last allocation; a detached one (a shared memory grown from outside)
-  // is replaced, with the onGrow listeners told. Cheaper than reading memory.buffer each time.
+  // The buffer as of the last allocation; a detached one (memory grown from outside) is
+  // replaced, with the onGrow listeners told. Cheaper than reading memory.buffer each time, but
+  // a shared memory's buffer never detaches: it keeps its length while other threads grow the
+  // memory, so there it is read each time.
   #current() {
-    if (this.#buffer.byteLength === 0) this.#grown(0);
+    if (this.#shared || this.#buffer.byteLength === 0) this.#grown(0);
     return this.#buffer;
   }
 

@@ -2,7 +2,9 @@
 // sees it through the package's "exports". Each @ts-expect-error line is a misuse the types
 // must reject; should a declaration loosen (to any, say), tsc reports the directive as unused
 // and the check fails.
-import Walloc, { SLICE, TIER, type GcStats, type Pointer, type TierMark, type WallocStats } from 'walloc-heap';
+import Walloc, {
+  SLICE, TIER, WallocThreads, type GcStats, type Pointer, type ThreadHandoff, type TierMark, type WallocStats,
+} from 'walloc-heap';
 
 export async function usage(): Promise<number> {
   const heap: Walloc = await Walloc.instantiate({
@@ -57,4 +59,23 @@ export async function usage(): Promise<number> {
 
   heap.free(block);
   return stats.liveBytes + stats.tiers.length;
+}
+
+export async function threads(post: (handoff: ThreadHandoff) => void, received: ThreadHandoff): Promise<boolean> {
+  const shared: WallocThreads = await WallocThreads.instantiate({ maximumBytes: 256 << 20, maxBytes: 64 << 20 });
+  const asWalloc: Walloc = shared;
+  post(shared.handoff());
+  const worker: WallocThreads = await WallocThreads.join(received, { throwOnOOM: false });
+  const shown: Uint32Array = worker.view(worker.malloc(16), 4, Uint32Array);
+  shared.free(asWalloc.malloc(8));
+  worker.exitThread();
+  // @ts-expect-error a shared heap has no tiers
+  await WallocThreads.instantiate({ tiers: { reserveBytes: 1 << 20 } });
+  // @ts-expect-error the maximum is a number of bytes
+  await WallocThreads.instantiate({ maximumBytes: '1 GiB' });
+  // @ts-expect-error a handoff is what handoff() made
+  await WallocThreads.join({ area: 65536 });
+  // @ts-expect-error whether the heap stopped is the heap's to say
+  shared.stopped = false;
+  return shown.length === 4 && !shared.stopped;
 }
