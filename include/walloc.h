@@ -13,14 +13,16 @@
  *
  * Threads: the libraries above are single-threaded, as wasm32-wasi programs are today: call
  * them from one thread only. The threads build (build/wasm32-threads/libwalloc.a, freestanding,
- * for modules linked with --shared-memory; build/native-threads natively) may be called from any
- * number of threads at once; compile the program with -DWALLOC_THREADS, which makes
- * walloc_tier_alloc atomic (and a program that forgets fails to link: the threads build names its
- * tier slow path differently). What it promises:
+ * for modules linked with --shared-memory; build/native-tsan natively, under ThreadSanitizer)
+ * may be called from any number of threads at once; compile the program with -DWALLOC_THREADS,
+ * which makes walloc_tier_alloc atomic (and a program that forgets fails to link: the threads
+ * build names its tier slow path differently). What it promises:
  *  - every function of the malloc family, the stats, the check, the limit and the tier functions
  *    may be called from any thread at any time, and a block may be freed by another thread than
- *    the one that allocated it. Small blocks (up to 1 KiB) come from a cache of up to 16 blocks
- *    per size class per thread, without a lock; the rest takes one lock.
+ *    the one that allocated it. Blocks up to 32 KiB come from a cache per size class per thread
+ *    (up to 16 blocks, fewer of the larger classes: about 1 MiB per thread at most), without a
+ *    lock; the rest takes one lock. Every size up to 32 KiB has a size class there, as in the
+ *    secure build, which costs up to an eighth of a block above 1 KiB.
  *  - misuse is reported as above; of two threads freeing one block at once, one reports the
  *    double free. A free racing with the release of a span by another thread's free of a
  *    different, invalid pointer is undefined, as any use of freed memory is.
@@ -181,7 +183,7 @@ struct walloc_stats {
  * thread's share of the counts is added under the lock. The figures are exact while no other
  * thread is inside walloc; while others allocate, each is a value it held a moment ago. There
  * peak_live_bytes counts cached blocks as live (it can exceed the true peak by what the caches
- * hold: up to 16 blocks per size class per thread). */
+ * hold, about 1 MiB per thread at most). */
 void walloc_get_stats(struct walloc_stats *out);
 
 /* Walks the whole heap (every span, bitmap, free list, medium block header, page-table entry,

@@ -52,6 +52,12 @@
  * Addresses inside walloc are offsets into linear memory (`wl_off`). On wasm the memory starts
  * at 0 and an offset is the pointer itself; natively the emulated memory starts wherever the
  * platform reserved it.
+ *
+ * The threads build (threads.h) keeps all of this, behind one lock, and adds per thread a stack
+ * of free blocks for each size class, taken from spans that serve that thread alone, and per
+ * small span a second bitmap, `claimed_bits`, of the blocks that are not the program's (free or
+ * in some thread's stack): what lets a free outside the lock prove its block live. Every size up
+ * to 32 KiB has a class there, so it has no medium spans.
  */
 #ifndef WALLOC_TYPES_H
 #define WALLOC_TYPES_H

@@ -42,6 +42,7 @@ async function threaded(file, count) {
       if (bad) throw new Error(`${file} ${workload.name}: ${JSON.stringify(bad)}`);
       return elapsed;
     },
+    memory: () => memory.buffer.byteLength,
     close: () => threads.forEach((t) => t.terminate()),
   };
 }
@@ -56,6 +57,7 @@ async function single(file) {
       exports.run(workload.id, 0);
       return performance.now() - began;
     },
+    memory: () => exports.memory.buffer.byteLength,
     close() {},
   };
 }
@@ -94,7 +96,10 @@ for (let round = 0; round < ROUNDS; round++)
       const key = `${w.name} ${c.key}`;
       times.set(key, [...(times.get(key) ?? []), await c.instance.run(w)]);
     }
-for (const c of configs) c.instance.close();
+for (const c of configs) {
+  c.memoryBytes = c.instance.memory();
+  c.instance.close();
+}
 
 const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const t = (w, key) => (times.has(`${w} ${key}`) ? median(times.get(`${w} ${key}`)) : NaN);
@@ -106,6 +111,10 @@ for (const w of WORKLOADS) {
     console.log(`  ${c.label.padEnd(42)} ${ms.toFixed(1).padStart(8)} ms  ${((c.threads * w.ops) / ms / 1000).toFixed(2).padStart(7)} M ops/s`);
   }
 }
+// One memory per allocator and thread count, grown by every workload and round: its size at the
+// end is the most the allocator needed for any of them.
+console.log('\nmemory at the end (the largest any workload needed)');
+for (const c of configs) console.log(`  ${c.label.padEnd(42)} ${(c.memoryBytes / 1048576).toFixed(2).padStart(8)} MiB`);
 // The issue's targets: scaling, against the lock, and what the threads build costs one thread.
 const verdicts = [];
 const judge = (what, value, ok) => verdicts.push(`  ${ok ? 'met   ' : 'MISSED'} ${what}: ${value.toFixed(2)}`);
