@@ -179,7 +179,8 @@ struct walloc_stats {
 };
 
 /* Fills *out with the counters above. O(1): they are kept up to date on every call. In the
- * threads build the cost is O(threads): blocks in threads' caches count as free, and each
+ * threads build the cost is O(threads and the spans they own): blocks in threads' caches count
+ * as free, and each
  * thread's share of the counts is added under the lock. The figures are exact while no other
  * thread is inside walloc; while others allocate, each is a value it held a moment ago. There
  * peak_live_bytes counts cached blocks as live (it can exceed the true peak by what the caches

@@ -177,9 +177,13 @@ void wl_platform_pause(void) {
 #endif
 }
 
-#if defined(__wasm__)
+/* Natively and under emscripten's -pthread a pthread key's destructor runs walloc_thread_exit;
+ * other wasm hosts start threads themselves and call it. */
+#if defined(__wasm__) && !defined(__EMSCRIPTEN__)
 void wl_platform_on_thread_exit(void (*fn)(void)) { (void)fn; }
 #else
+#include <pthread.h>
+
 WL_STATE static pthread_key_t exit_key;
 WL_STATE static int exit_key_made;
 WL_STATE static void (*exit_hook)(void);
@@ -197,6 +201,49 @@ void wl_platform_on_thread_exit(void (*fn)(void)) {
         exit_key_made = pthread_key_create(&exit_key, thread_exits) == 0;
     }
     if (exit_key_made) pthread_setspecific(exit_key, &exit_key);
+}
+#endif
+
+#if defined(__EMSCRIPTEN__)
+/* emscripten's runtime allocates each thread's thread-local block, and frees that, its key
+ * array, stack and descriptor, through these three, which its own allocators define and a
+ * program linked with -sMALLOC=none must. emscripten 3.1.6 ends a thread by running its key
+ * destructors (walloc_thread_exit), freeing its thread-local block, then, on that same thread,
+ * freeing its key array: a small block, which free would push into wl_self inside the block
+ * just freed, enrolling it again. So that block is held instead: every later free on the thread
+ * ends with walloc_thread_exit, and the block is freed with the thread's descriptor, which the
+ * main thread frees (_emscripten_thread_free_data) once the thread runs no more code. */
+struct held_tls {
+    void *thread, *block;
+    struct held_tls *next;
+};
+static _Thread_local struct held_tls held;      /* inside the block it describes */
+WL_STATE static struct held_tls *held_blocks;   /* under the lock */
+
+void *emscripten_builtin_malloc(size_t size) { return walloc_malloc(size); }
+void *emscripten_builtin_memalign(size_t alignment, size_t size) { return walloc_memalign(alignment, size); }
+
+void emscripten_builtin_free(void *p) {
+    if (p && p == __builtin_wasm_tls_base()) {
+        held = (struct held_tls){ pthread_self(), p, NULL };
+        wl_lock();
+        held.next = held_blocks;
+        held_blocks = &held;
+        wl_unlock();
+        return;
+    }
+    void *block = NULL;
+    wl_lock();
+    for (struct held_tls **h = &held_blocks; *h; h = &(*h)->next)
+        if ((*h)->thread == p) {
+            block = (*h)->block;
+            *h = (*h)->next;
+            break;
+        }
+    wl_unlock();
+    walloc_free(block);
+    walloc_free(p);
+    if (held.block) walloc_thread_exit();
 }
 #endif
 #endif

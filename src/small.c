@@ -61,6 +61,7 @@ WL_COLD void wl_classes_init(void) {
         c->most_free[WL_GROUP_FULL] = 0;
         c->most_free[WL_GROUP_CURRENT] = UINT16_MAX;
         c->most_free[WL_GROUP_THREAD] = UINT16_MAX;
+        c->most_free[WL_GROUP_OWNED] = (uint16_t)(c->blocks - 1);
         c->current = NULL;
         c->recent_count = 0;
         for (unsigned g = 0; g < WL_FULLNESS_GROUPS; g++) c->groups[g] = NULL;
@@ -68,8 +69,10 @@ WL_COLD void wl_classes_init(void) {
     }
 }
 
-/* Spans join a group's ring at the tail and leave from anywhere. */
+/* Spans join a group's ring at the tail and leave from anywhere. In the threads build a span
+ * that belongs to a thread joins that thread's ring instead (threads.h). */
 static void group_add(struct size_class *c, struct span *s) {
+    if (wl_thread_keeps(s)) return;
     unsigned g = 0;
     while (s->free_blocks > c->most_free[g]) g++;
     struct span *head = c->groups[g];
@@ -87,6 +90,7 @@ static void group_add(struct size_class *c, struct span *s) {
 }
 
 static void group_remove(struct size_class *c, struct span *s) {
+    if (wl_thread_lets_go(s)) return;
     unsigned g = s->group;
     if (s->next == s) {
         c->groups[g] = NULL;

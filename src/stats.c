@@ -206,7 +206,7 @@ static int check_lists(const struct tally *t) {
     }
     struct wl_thread_totals threads;
     wl_thread_totals(&threads);
-    listed += threads.serving_spans; /* the spans serving threads' caches (threads.h) */
+    listed += threads.owned_spans; /* the spans threads own (threads.h) */
     if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its fullness group", 0);
     if (parked != t->parked) return wl_check_failed(-17, "free bits disagree with the rings of recent frees", 0);
     for (unsigned b = 0; b < WL_BIN_COUNT; b++) {

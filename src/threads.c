@@ -8,6 +8,59 @@
 
 _Thread_local struct wl_thread wl_self;
 WL_STATE static struct wl_thread *enrolled;
+WL_STATE static struct wl_thread *owners[WL_OWNERS]; /* by number; [0] stays NULL */
+
+/* The rings of a thread's spans: as the class's fullness groups, but headed in the thread. */
+static void ring_add(struct span **head, struct span *s) {
+    if (*head) {
+        s->next = *head;
+        s->prev = (*head)->prev;
+        (*head)->prev->next = s;
+        (*head)->prev = s;
+    } else {
+        s->next = s->prev = s;
+        *head = s;
+    }
+}
+
+static void ring_remove(struct span **head, struct span *s) {
+    if (s->next == s) {
+        *head = NULL;
+    } else {
+        s->prev->next = s->next;
+        s->next->prev = s->prev;
+        if (*head == s) *head = s->next;
+    }
+    s->next = s->prev = NULL;
+}
+
+int wl_thread_keeps(struct span *s) {
+    struct wl_thread *t = owners[s->owner];
+    if (!t) {
+        s->owner = 0;
+        return 0;
+    }
+    ring_add(&t->partial[s->size_class], s);
+    s->group = WL_GROUP_OWNED;
+    return 1;
+}
+
+int wl_thread_lets_go(struct span *s) {
+    if (s->group != WL_GROUP_OWNED) return 0;
+    ring_remove(&owners[s->owner]->partial[s->size_class], s);
+    return 1;
+}
+
+/* A span for the next refill of class `cls`: the thread's own with free blocks first, then one
+ * from the class (a span nobody owns, or a new one), which becomes the thread's. */
+static struct span *next_serving(struct wl_thread *t, unsigned cls) {
+    struct span *s = t->partial[cls];
+    if (s) ring_remove(&t->partial[cls], s);
+    else if (!(s = wl_small_adopt(cls))) return NULL;
+    s->group = WL_GROUP_THREAD;
+    s->owner = t->number;
+    return s;
+}
 
 static void enroll(struct wl_thread *t) {
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
@@ -15,6 +68,9 @@ static void enroll(struct wl_thread *t) {
         t->depth[cls] = (uint8_t)(fit > WL_CACHE_DEPTH ? WL_CACHE_DEPTH : fit < 2 ? 2 : fit);
     }
     t->enrolled = 1;
+    t->number = 0;
+    for (unsigned n = 1; n < WL_OWNERS && !t->number; n++)
+        if (!owners[n]) owners[t->number = (uint8_t)n] = t;
     t->prev = NULL;
     t->next = enrolled;
     if (enrolled) enrolled->prev = t;
@@ -40,7 +96,7 @@ unsigned wl_thread_refill(unsigned cls) {
     unsigned n = 0, want = t->depth[cls] / 2u;
     while (n < want) {
         struct span *s = t->serving[cls];
-        if (!s && !(s = t->serving[cls] = wl_small_adopt(cls))) break;
+        if (!s && !(s = t->serving[cls] = next_serving(t, cls))) break;
         n += wl_small_take_many(s, &t->blocks[cls][n], want - n);
         if (s->group == WL_GROUP_FULL) t->serving[cls] = NULL;
     }
@@ -76,10 +132,21 @@ void walloc_thread_exit(void) {
     struct wl_thread *t = &wl_self;
     if (!t->enrolled) return;
     wl_lock();
+    for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) give_back(t, cls, t->count[cls]);
+    /* Then its spans become nobody's before they are listed again, so that they join their
+     * class's groups; full ones keep the number, and pass to whoever gets it next. */
+    if (t->number) owners[t->number] = NULL;
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
-        give_back(t, cls, t->count[cls]);
-        if (t->serving[cls]) wl_small_disown(t->serving[cls]);
-        t->serving[cls] = NULL;
+        if (t->serving[cls]) {
+            t->serving[cls]->owner = 0;
+            wl_small_disown(t->serving[cls]);
+            t->serving[cls] = NULL;
+        }
+        for (struct span *s; (s = t->partial[cls]);) {
+            ring_remove(&t->partial[cls], s);
+            s->owner = 0;
+            wl_small_disown(s);
+        }
     }
     /* With its stacks empty the thread's share of the counts is pushes - spills each. */
     wl_heap.alloc_count += t->pushes - t->spills;
@@ -97,7 +164,9 @@ void wl_thread_totals(struct wl_thread_totals *out) {
             size_t n = __atomic_load_n(&t->count[cls], __ATOMIC_RELAXED);
             out->cached_blocks += n;
             out->cached_bytes += n * wl_classes[cls].size;
-            out->serving_spans += t->serving[cls] != NULL;
+            out->owned_spans += t->serving[cls] != NULL;
+            const struct span *head = t->partial[cls], *s = head;
+            if (s) do out->owned_spans++; while ((s = s->next) != head);
         }
         out->pushes += __atomic_load_n(&t->pushes, __ATOMIC_RELAXED);
         out->spills += __atomic_load_n(&t->spills, __ATOMIC_RELAXED);
@@ -118,8 +187,15 @@ int wl_thread_check_own(void) {
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
         if (t->count[cls] > t->depth[cls]) return wl_check_failed(-91, "thread cache overflows", 0);
         const struct span *own = t->serving[cls];
-        if (own && (own->kind != SPAN_SMALL || own->size_class != cls || own->group != WL_GROUP_THREAD))
+        if (own && (own->kind != SPAN_SMALL || own->size_class != cls || own->group != WL_GROUP_THREAD ||
+                    own->owner != t->number))
             return wl_check_failed(-95, "bad span serving a thread cache", wl_span_start(own));
+        const struct span *head = t->partial[cls], *s = head;
+        if (s) do {
+                if (s->kind != SPAN_SMALL || s->size_class != cls || s->group != WL_GROUP_OWNED ||
+                    s->owner != t->number || s->next->prev != s || !s->free_blocks)
+                    return wl_check_failed(-96, "bad span in a thread's ring", wl_span_start(s));
+            } while ((s = s->next) != head);
         for (unsigned i = 0; i < t->count[cls]; i++) {
             const struct recent_block *b = &t->blocks[cls][i];
             const struct span *s = b->span;

@@ -62,8 +62,11 @@ struct wl_thread {
     size_t spills;                 /* blocks the stacks gave back to the heap */
     struct wl_thread *next, *prev; /* the enrolled threads, under the lock */
     struct span *serving[WL_CACHED_CLASSES]; /* the span each refill takes from, serving this
-                                      thread alone (WL_GROUP_THREAD), so that threads do not
-                                      share cache lines and claimed words of fresh blocks */
+                                      thread alone (WL_GROUP_THREAD) */
+    struct span *partial[WL_CACHED_CLASSES]; /* rings of this thread's other spans with free
+                                      blocks (WL_GROUP_OWNED), which the next refills use */
+    uint8_t number;                /* what its spans' `owner` holds: 1..WL_OWNERS - 1, or 0 when
+                                      every number is taken and its spans are nobody's */
     struct recent_block blocks[WL_CACHED_CLASSES][WL_CACHE_DEPTH];
 };
 
@@ -93,6 +96,22 @@ static inline void wl_thread_unclaim(struct span *s, unsigned index) {
 static inline int wl_thread_is_claimed(const struct span *s, unsigned index) {
     return (int)((__atomic_load_n(&s->claimed_bits[index >> 6], __ATOMIC_ACQUIRE) >> (index & 63)) & 1);
 }
+
+/* Spans belong to the thread that first served from them until it exits: a span whose blocks
+ * come back, by whichever thread's free, joins its owner's ring, not the class's, and serves
+ * only that thread again. So two threads never get blocks of one span, and never write to one
+ * cache line or claimed word between them, unless a block is handed over: with spans shared,
+ * churn on two threads ran no faster than on one. A thread that exits gives its numbered spans
+ * up (threads.c); its full ones pass to the next thread given its number. */
+#define WL_OWNERS 256
+
+/* Under the lock, from small.c: 1 when `s` belongs to a live thread and joined that thread's
+ * ring (group WL_GROUP_OWNED); 0 when it belongs to nobody (its owner is cleared) and the
+ * caller lists it with its class. */
+int wl_thread_keeps(struct span *s);
+
+/* Under the lock, from small.c: 1 when `s` was in its owner's ring and left it, else 0. */
+int wl_thread_lets_go(struct span *s);
 
 /* Under the lock: refills the calling thread's stack of class `cls` and returns how many blocks
  * it now holds, 0 when memory ran out (malloc's locked path then reports ENOMEM). */
@@ -140,7 +159,7 @@ WL_INLINE int wl_thread_free(void *p) {
 struct wl_thread_totals {
     size_t cached_blocks, cached_bytes;
     size_t pushes, spills;
-    size_t serving_spans;
+    size_t owned_spans;          /* serving spans and spans in threads' rings */
 };
 
 /* Under the lock: sums every enrolled thread's stacks and counts. */
@@ -158,6 +177,7 @@ int wl_thread_check_own(void);
 /* Under the lock, for a new small span: every block is free, so every block is claimed. */
 static inline void wl_thread_new_span(struct span *s) {
     for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) s->claimed_bits[w] = s->free_bits[w];
+    s->owner = 0;
 }
 
 #else
@@ -168,8 +188,10 @@ static inline int wl_thread_is_claimed(const struct span *s, unsigned index) { (
 static inline void *wl_thread_alloc(unsigned cls) { (void)cls; return NULL; }
 static inline int wl_thread_free(void *p) { (void)p; return 0; }
 static inline void wl_thread_new_span(struct span *s) { (void)s; }
+static inline int wl_thread_keeps(struct span *s) { (void)s; return 0; }
+static inline int wl_thread_lets_go(struct span *s) { (void)s; return 0; }
 struct wl_thread_totals {
-    size_t cached_blocks, cached_bytes, pushes, spills, serving_spans;
+    size_t cached_blocks, cached_bytes, pushes, spills, owned_spans;
 };
 static inline void wl_thread_totals(struct wl_thread_totals *out) { *out = (struct wl_thread_totals){ 0 }; }
 static inline int wl_thread_check_own(void) { return 0; }

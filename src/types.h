@@ -173,6 +173,8 @@ struct span {
     union {
         uint8_t bin;         /* FREE: the bin it is listed in */
         uint8_t gc_kind;     /* GC: the kind of its objects (collector.h) */
+        uint8_t owner;       /* SMALL, threads build: the number of the thread whose blocks it
+                                serves (threads.h), 0 for none */
     };
     uint16_t free_blocks;    /* SMALL: free blocks, not counting the parked ones (whose bits
                                 are set too) */
@@ -217,9 +219,10 @@ struct span {
  * they got a block back (a span waits and gathers free blocks before it serves again), and
  * walloc stays ahead of dlmalloc on speed; that is the setting. */
 #define WL_FULLNESS_GROUPS 1
-/* The threads build adds a third: a span serving one thread's cache (threads.h), in no ring and
- * never released while it serves, as the class's own serving span. */
-enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_THREAD, WL_GROUP_KINDS };
+/* The threads build adds two: a span serving one thread's cache (threads.h), in no ring and
+ * never released while it serves, as the class's own serving span; and a span of that thread's
+ * with free blocks that does not serve, in the thread's own ring of the class. */
+enum { WL_GROUP_FULL = WL_FULLNESS_GROUPS, WL_GROUP_CURRENT, WL_GROUP_THREAD, WL_GROUP_OWNED, WL_GROUP_KINDS };
 
 /* Each class keeps a stack of recently freed blocks (wl_recent): a free sets the block's bit, so
  * the block is free to every check, and parks it in the stack while the stack has room; malloc
