@@ -174,6 +174,8 @@ void wl_thread_totals(struct wl_thread_totals *out) {
 }
 
 int wl_thread_check_span(const struct span *s, size_t *cached) {
+    if ((s->group == WL_GROUP_THREAD || s->group == WL_GROUP_OWNED) && !owners[s->owner])
+        return wl_check_failed(-97, "span kept for a thread that left", wl_span_start(s));
     for (unsigned w = 0; w < WL_BITMAP_WORDS; w++) {
         uint64_t claimed = __atomic_load_n(&s->claimed_bits[w], __ATOMIC_RELAXED);
         if (s->free_bits[w] & ~claimed) return wl_check_failed(-90, "free block not claimed", wl_span_start(s));
