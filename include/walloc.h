@@ -275,11 +275,14 @@ void walloc_tiers_destroy(walloc_tiers *t);
  * Errors: NULL with errno = ENOMEM when memory runs out or `size` exceeds WALLOC_MAX_REQUEST
  * (earlier allocations are untouched), EINVAL for a NULL `t` or an unknown tier.
  * Threads build: any number of threads may allocate in one tier at once (the bump is a
- * compare-and-swap on the cursor), and growth, the pressure callback (called without the lock)
- * and every other tier's calls may overlap them. What must not overlap allocation in the same
- * tier: reset, compact, release and destroy, which move the cursor back (order them yourself,
- * at a frame boundary, say). mark, owns and get_stats may run at any time; what they report of
- * a tier being allocated in is a moment's value. */
+ * compare-and-swap on the cursor), and growth, the pressure callback (called without the lock),
+ * reset, compact, release and every other tier's calls may overlap them. A block allocated while
+ * another thread recycles its tier is either older than the recycle (and recycled with the rest)
+ * or younger: which one is the caller's race. It never lies outside the tier's memory: the
+ * threads build keeps the chunks a recycle cuts off (tier_bytes counts them) and chains them
+ * again as the tier grows, and gives them back only in walloc_tiers_destroy, which must not
+ * overlap anything else on the same tiers. mark, owns and get_stats may run at any time; what
+ * they report of a tier being allocated in is a moment's value. */
 static inline void *walloc_tier_alloc(walloc_tiers *t, unsigned tier, size_t size);
 
 /* The part of each tier that walloc_tier_alloc's inline fast path reads and moves. It is in the

@@ -16,9 +16,14 @@
  * into one that remembers the lower offset, which can only make the check stricter.
  *
  * Threads (walloc.h says what may overlap what): the inline fast path bumps with a
- * compare-and-swap and everything here runs under the lock, so bump does the same. A new chunk
- * is published as "end = 0, cursor, end": a thread that read the old cursor fails its swap, one
- * that reads the new cursor before the new end finds no room and waits on the lock.
+ * compare-and-swap and everything here runs under the lock, so bump does the same. A new
+ * position is published as "end = 0, cursor, end": a thread that read the old cursor fails its
+ * swap, one that reads the new cursor before the new end finds no room and waits on the lock.
+ * A thread may still have read the old end just before, and swap the old cursor just before it
+ * moves: its block lands where the tier was before the recycle, as if allocated just before it.
+ * So that such a block never lies in memory malloc could hand out, the threads build keeps the
+ * chunks a recycle cuts off as the tier's spares, which the next growth chains again, and gives
+ * them back only with the tiers.
  */
 #include "walloc.h"
 #include "pages.h"
@@ -44,6 +49,7 @@ struct level {
 struct tier {
     struct walloc_tier_bump *bump; /* its cursor, in `last`, for the inline fast path */
     struct span *first, *last;
+    struct span *spare;            /* threads build: chunks cut off by recycles, to chain again */
     const char *name;
     size_t high_water, recycled, chunks, resets;
     unsigned generation;
@@ -119,8 +125,9 @@ static void set_bump(struct walloc_tier_bump *b, uint64_t start, uint64_t end) {
     __atomic_store_n(&b->end, end, __ATOMIC_RELEASE);
 }
 
-/* Makes span `s` the tier's new last chunk, beginning at tier offset `base`. */
-static void adopt_chunk(struct tier *r, struct span *s, size_t base) {
+/* Makes span `s` the tier's new last chunk, beginning at tier offset `base`; a spare chunk
+ * (`counted`) is in tier_bytes already. */
+static void adopt_chunk(struct tier *r, struct span *s, size_t base, int counted) {
     s->tier.owner = r;
     s->tier.base = base;
     s->next = NULL;
@@ -129,7 +136,7 @@ static void adopt_chunk(struct tier *r, struct span *s, size_t base) {
     r->last = s;
     r->chunks++;
     set_bump(r->bump, chunk_start(s), chunk_start(s) + chunk_bytes(s));
-    wl_heap.tier_bytes += chunk_bytes(s);
+    if (!counted) wl_heap.tier_bytes += chunk_bytes(s);
 }
 
 static uint32_t align_slices(uint64_t mask) {
@@ -156,10 +163,16 @@ static int chain(struct tier *r, size_t size) {
     size_t capacity = capacity_of(r);
     uint32_t needed = slices_for(size ? size : 1), whole = slices_for(capacity);
     uint32_t preferred = whole > needed && whole <= WL_MAX_SLICES ? whole : needed;
+    for (struct span **at = &r->spare, *s; (s = *at); at = &s->next) {
+        if (s->count < needed) continue;
+        *at = s->next;
+        adopt_chunk(r, s, capacity, 1);
+        return 1;
+    }
     struct span *s = wl_span_alloc(preferred, align_slices(r->bump->mask), SPAN_TIER);
     if (!s && preferred != needed) s = wl_span_alloc(needed, align_slices(r->bump->mask), SPAN_TIER);
     if (!s) return 0;
-    adopt_chunk(r, s, capacity);
+    adopt_chunk(r, s, capacity, 0);
     return 1;
 }
 
@@ -233,7 +246,20 @@ static size_t release_chunks(struct span *s) {
     return count;
 }
 
-/* Moves the cursor back to `offset` (<= used) and gives back the chunks after it. */
+/* Keeps chunk `s` and those chained after it as the tier's spares; returns how many. */
+static size_t spare_chunks(struct tier *r, struct span *s) {
+    size_t count = 0;
+    for (struct span *next; s; s = next, count++) {
+        next = s->next;
+        s->next = r->spare;
+        r->spare = s;
+    }
+    return count;
+}
+
+/* Moves the cursor back to `offset` (<= used) and gives back the chunks after it (the threads
+ * build keeps them, see the top). The cursor moves first, so that a racing bump lands in a
+ * chunk that stays. */
 static void recycle_to(struct tier *r, size_t offset) {
     size_t used = used_of(r);
     struct span *keep = r->first;
@@ -241,10 +267,11 @@ static void recycle_to(struct tier *r, size_t offset) {
     if (used > r->high_water) r->high_water = used;
     r->recycled += used - offset;
     if (WL_POISON_RECYCLED) poison(keep, offset, used);
-    r->chunks -= release_chunks(keep->next);
+    set_bump(r->bump, chunk_start(keep) + (offset - keep->tier.base), chunk_start(keep) + chunk_bytes(keep));
+    struct span *cut = keep->next;
     keep->next = NULL;
     r->last = keep;
-    set_bump(r->bump, chunk_start(keep) + (offset - keep->tier.base), chunk_start(keep) + chunk_bytes(keep));
+    r->chunks -= WL_THREADED ? spare_chunks(r, cut) : release_chunks(cut);
     note_level(r, offset);
 }
 
@@ -364,7 +391,7 @@ static int tier_init(struct tier *r, const walloc_tier_config *config, uint64_t 
     if (!s && wl_secure_drain((size_t)slices << WL_SLICE_SHIFT))
         s = wl_span_alloc((uint32_t)slices, align_slices(r->bump->mask), SPAN_TIER);
     if (!s) return 0;
-    adopt_chunk(r, s, 0);
+    adopt_chunk(r, s, 0, 0);
     return 1;
 }
 
@@ -398,7 +425,7 @@ walloc_tiers *walloc_tiers_create(size_t reserve_bytes, const walloc_tier_config
 void walloc_tiers_destroy(walloc_tiers *t) {
     if (!t) return;
     wl_lock();
-    for (unsigned i = 0; i < t->count; i++) release_chunks(t->tiers[i].first);
+    for (unsigned i = 0; i < t->count; i++) release_chunks(t->tiers[i].first), release_chunks(t->tiers[i].spare);
     wl_unlock();
     walloc_free(t);
 }

@@ -67,7 +67,7 @@ static int double_free_reported(const char *self) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "double-free") == 0) return double_free_child();
-    static const char *const scenarios[] = { "churn", "exchange", "tiers", "exit" };
+    static const char *const scenarios[] = { "churn", "exchange", "tiers", "recycle", "exit" };
     static const int counts[] = { 1, 2, 4 };
     int passed = 0, failed = 0;
     for (unsigned c = 0; c < sizeof counts / sizeof counts[0]; c++)

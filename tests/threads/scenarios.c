@@ -252,6 +252,50 @@ static int tier_verify(void) {
     return 0;
 }
 
+/* ---- recycle: thread 0 resets and releases a tier that every thread allocates in ---- */
+
+#define RECYCLE_STEPS 20000
+#define RECYCLE_HELD 64
+
+/* Tier blocks racing with a recycle may be recycled under their writer and handed to another
+ * thread, so they are written with relaxed atomic stores (a race the scenario means) and only
+ * malloc's blocks are checked: a tier block that strayed outside the tier's memory would break
+ * them (and ThreadSanitizer would see the plain writes meet the atomic ones). */
+static int recycle(int id) {
+    struct { unsigned char *p; uint32_t size; } held[RECYCLE_HELD] = { { 0, 0 } };
+    uint64_t rng = (uint64_t)id * 7777 + 11;
+    size_t allocs = 0, frees = 0;
+    barrier();
+    for (int step = 0; step < RECYCLE_STEPS; step++) {
+        uint32_t size = between(&rng, 1, 300);
+        unsigned char *t = walloc_tier_alloc(tiers, 1, size);
+        if (!t) return fail(50, "recycle: tier allocation failed");
+        __atomic_store_n(&t[0], (unsigned char)step, __ATOMIC_RELAXED);
+        __atomic_store_n(&t[size - 1], (unsigned char)step, __ATOMIC_RELAXED);
+        unsigned i = next(&rng) % RECYCLE_HELD;
+        if (held[i].p) {
+            if (!intact(held[i].p, held[i].size)) return fail(51, "recycle: a malloc block was overwritten");
+            walloc_free(held[i].p), frees++;
+        }
+        held[i].size = between(&rng, 1, 300);
+        if (!(held[i].p = walloc_malloc(held[i].size))) return fail(52, "recycle: malloc failed");
+        allocs++;
+        fill(held[i].p, held[i].size);
+        if (id == 0 && step % 500 == 0) {
+            walloc_mark mark = walloc_tier_mark(tiers, 1);
+            if (step % 1000 == 0) walloc_tier_reset(tiers, 1);
+            else if (walloc_tier_release(tiers, 1, mark) != 0) return fail(53, "recycle: release of a fresh mark failed");
+        }
+    }
+    for (unsigned i = 0; i < RECYCLE_HELD; i++) {
+        if (!held[i].p) continue;
+        if (!intact(held[i].p, held[i].size)) return fail(51, "recycle: a malloc block was overwritten");
+        walloc_free(held[i].p), frees++;
+    }
+    add_counts(allocs, frees);
+    return 0;
+}
+
 /* ---- exit: threads fill their caches, hand some blocks over, and leave ---- */
 
 static int exit_run(int id) {
@@ -278,6 +322,7 @@ int scenario_run(const char *name, int id) {
     if (same(name, "exchange")) return exchange(id);
     if (same(name, "tiers")) return tier_run(id);
     if (same(name, "exit")) return exit_run(id);
+    if (same(name, "recycle")) return recycle(id);
     return fail(3, "unknown scenario");
 }
 

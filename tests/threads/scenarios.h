@@ -17,7 +17,7 @@
 /* Allocates the shared state of a run with `count` threads; 0, or nonzero when memory failed. */
 int threads_setup(int count);
 
-/* The scenarios, by name: "churn", "exchange", "tiers", "exit" (see scenarios.c). */
+/* The scenarios, by name: "churn", "exchange", "tiers", "recycle", "exit" (see scenarios.c). */
 int scenario_run(const char *name, int id);
 int scenario_verify(const char *name);
 

@@ -3,7 +3,7 @@
 #include "scenarios.h"
 #include "thread_start.h"
 
-static const char *const names[] = { "churn", "exchange", "tiers", "exit" };
+static const char *const names[] = { "churn", "exchange", "tiers", "recycle", "exit" };
 
 EXPORT(scenario_count) int scenario_count(void) { return sizeof names / sizeof names[0]; }
 EXPORT(scenario_name) const char *scenario_name(int i) { return names[i]; }
