@@ -21,9 +21,10 @@
 void __wasm_init_tls(void *block);
 
 /* The first thread's thread-local block. It cannot come from malloc: malloc's cache lives in
- * the very block being set up. Twice what the block needs today (about 9 KiB), so that the
- * library's thread cache can grow without this file noticing; wjs_first_thread says if not. */
-static _Alignas(16) unsigned char first_tls[20480];
+ * the very block being set up. The block holds walloc's thread cache and glue.c's per-thread
+ * buffers, 12 KiB in all as of this writing; the rest is room for the cache to grow, and
+ * wjs_first_thread says when it outgrew even that. */
+static _Alignas(16) unsigned char first_tls[32768];
 
 /* Sets up the first instance as walloc's first thread, on the linker's stack. Returns 0, doing
  * nothing, when the thread-local block outgrew first_tls (threads.mjs then refuses the module). */

@@ -65,10 +65,11 @@ $(JS64_WASM): build/wasm64/js/glue.o $(FREE64_LIB)
 
 # walloc-threads.wasm: glue.c and glue-threads.c over build/wasm32-threads/libwalloc.a, for
 # WallocThreads. Every thread instantiates it on one shared memory, which threads.mjs creates
-# with the same two initial pages and a maximum of at most --max-memory (all of wasm32's 4 GiB:
-# the page picks its own maximum below it). The glue is built with the library's flags: a
-# module on a shared memory needs atomics and bulk memory in every object.
-JS_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory -Wl,--initial-memory=131072 \
+# with the same three initial pages (static data, the first thread's stack and thread-local
+# block) and a maximum of at most --max-memory (all of wasm32's 4 GiB: the page picks its own
+# maximum below it). The glue is built with the library's flags: a module on a shared memory
+# needs atomics and bulk memory in every object.
+JS_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory -Wl,--initial-memory=196608 \
 	-Wl,--max-memory=4294967296 $(JS_EXPORTS:%=-Wl,--export=%)
 
 build/wasm32-threads/js/%.o: js/%.c js/glue.h $(HDRS) js/js.mk | $(DEPS)

@@ -15,9 +15,9 @@ import { describe, hex, integer, pointer } from './checks.mjs';
 import { Walloc } from './walloc.mjs';
 
 const WASM_PAGE_BYTES = 65536;
-// js.mk links walloc-threads.wasm with --initial-memory of 2 pages and --max-memory of 4 GiB: the
+// js.mk links walloc-threads.wasm with --initial-memory of 3 pages and --max-memory of 4 GiB: the
 // shared memory must start with the one and may declare a maximum up to the other.
-const INITIAL_PAGES = 2;
+const INITIAL_PAGES = 3;
 const MAX_PAGES = 65536;
 const DEFAULT_MAXIMUM_BYTES = 2 ** 30;
 // A thread's stack. The module runs walloc alone, whose calls take little stack, but the area
@@ -67,7 +67,7 @@ export class WallocThreads extends Walloc {
   /**
    * Compiles (once) walloc-threads.wasm, creates its shared memory and makes the calling thread
    * the heap's first. Options: maximumBytes (the memory's fixed maximum, rounded down to 64 KiB:
-   * 128 KiB to 4 GiB, default 1 GiB; engines reserve it up front, so a heap cannot outgrow it),
+   * 192 KiB to 4 GiB, default 1 GiB; engines reserve it up front, so a heap cannot outgrow it),
    * maxBytes (a cap below that, as setLimit takes it), throwOnOOM (default true), module (a
    * WebAssembly.Module or URL of walloc-threads.wasm). A value of the wrong type rejects with a
    * TypeError, one out of range with a RangeError; so do the options WallocThreads lacks (tiers,

@@ -212,7 +212,7 @@ export interface ThreadHandoff {
 
 export interface WallocThreadsOptions {
   /**
-   * The shared memory's fixed maximum in bytes, rounded down to 64 KiB: 128 KiB to 2^32, default
+   * The shared memory's fixed maximum in bytes, rounded down to 64 KiB: 192 KiB to 2^32, default
    * 1 GiB (TypeError if not an integer, RangeError otherwise). Engines reserve it up front.
    */
   maximumBytes?: number;
