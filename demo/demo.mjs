@@ -1,45 +1,23 @@
 // The page: runs the Simulation one frame per animation frame, prints its checks to the on-page
 // console, draws linear memory and fills the stats table after every frame.
-import { Walloc, TIER } from '../js/walloc.mjs';
+import { SLICE, TIER } from '../js/walloc.mjs';
+import { COLORS, MAP_HEIGHT, TIER_USED, drawMap as drawCodes, legendHtml, log } from './map.mjs';
 import { Simulation } from './simulation.mjs';
 
 const $ = (id) => document.getElementById(id);
 const startButton = $('start');
 const stopButton = $('stop');
+const workersButton = $('workers'); // the Workers mode (workers.mjs) waits while a simulation runs
 const canvas = $('map');
 const ctx = canvas.getContext('2d');
 
-const { SLICE } = Walloc;
-const MAP_HEIGHT = 296;
-const COLUMNS = 128;
-const TIER_USED = 8; // map codes 8.. are slices holding live blocks of tier 0..
-const COLORS = {
-  [SLICE.UNUSED]: '#ffffff', [SLICE.STATIC]: '#9aa0a6', [SLICE.META]: '#6b4f9e', [SLICE.FREE]: '#e9edf1',
-  [SLICE.SMALL]: '#4a90d9', [SLICE.LARGE]: '#1f7a70', [SLICE.TIER]: '#f4e6c8', [SLICE.GC]: '#f2b705',
-  [TIER_USED + TIER.RENDER]: '#e76f51', [TIER_USED + TIER.SCENE]: '#3a9d4a', [TIER_USED + TIER.ENTITY]: '#c05299',
-};
-const LEGEND = [
-  [SLICE.STATIC, 'static data + stack'], [SLICE.META, 'walloc meta'], [SLICE.SMALL, 'small blocks'],
-  [SLICE.LARGE, 'large blocks (textures)'], [SLICE.GC, 'GC spans (scripted entities)'], [SLICE.FREE, 'free'],
-  [SLICE.TIER, 'tier, recycled / not yet used'],
-  [TIER_USED + TIER.RENDER, 'RENDER in use'], [TIER_USED + TIER.SCENE, 'SCENE in use'], [TIER_USED + TIER.ENTITY, 'ENTITY in use'],
-];
-$('legend').innerHTML = `<em>one cell = 4 KiB, ${COLUMNS * 4} KiB per row:</em> ` + LEGEND.map(([code, text]) => `<span style="--c:${COLORS[code]}">${text}</span>`).join('');
+$('legend').innerHTML = legendHtml();
 
 const BAR_HEIGHT = 18;
 const LABEL_WIDTH = 96;
 const mib = (bytes) => `${(bytes / 1048576).toFixed(2)} MiB`;
 
 let running = null;
-
-function log(kind, text) {
-  const line = document.createElement('div');
-  line.className = kind;
-  line.textContent = kind === 'pass' ? `[PASS] ${text}` : kind === 'fail' ? `[FAIL] ${text}` : kind === 'info' ? `       ${text}` : text;
-  const out = $('console');
-  out.append(line);
-  out.scrollTop = out.scrollHeight;
-}
 
 function drawMap(sim) {
   const codes = sim.heap.memoryMap();
@@ -48,14 +26,7 @@ function drawMap(sim) {
       for (let s = ptr >>> 12; size > 0 && s <= (ptr + size - 1) >>> 12; s++) codes[s] = TIER_USED + Number(tier);
     }
   }
-  const rows = Math.ceil(codes.length / COLUMNS);
-  const cell = Math.max(1, Math.min(5, Math.floor(MAP_HEIGHT / rows)));
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  codes.forEach((code, slice) => {
-    ctx.fillStyle = COLORS[code];
-    ctx.fillRect((slice % COLUMNS) * cell, Math.floor(slice / COLUMNS) * cell, cell, cell);
-  });
+  drawCodes(canvas, codes);
 }
 
 // One bar per tier: used (solid), capacity (the bar), high-water mark (black tick).
@@ -119,6 +90,7 @@ function finish(status) {
   $('status').textContent = status;
   startButton.disabled = false;
   stopButton.disabled = true;
+  workersButton.disabled = !crossOriginIsolated;
 }
 
 async function afterLoop(sim) {
@@ -150,6 +122,7 @@ function fail(sim, error) {
 
 startButton.addEventListener('click', async () => {
   startButton.disabled = true;
+  workersButton.disabled = true;
   $('console').replaceChildren();
   const sim = await Simulation.create(log);
   running = sim;

@@ -1,9 +1,11 @@
 // The demo in a real browser, with no browser download: Debian's chromium driven by
 // playwright-core (`node tests/js/browser.mjs chromium`, the default) or Debian's Firefox ESR
 // (SpiderMonkey) driven by puppeteer-core over WebDriver BiDi (`... firefox`). Serves the demo on
-// localhost, runs the simulation twice and stops a third run half-way, then fails on any
-// [FAIL] line, console error or page error, or when the memory map shows no cell in the colour
-// its legend gives GC spans; saves a screenshot to build/js/demo-<engine>.png. Before that, the
+// localhost, runs the simulation twice and stops a third run half-way, then the Workers mode
+// (four Web Workers on one shared heap), then fails on any [FAIL] line, console error or page
+// error, when the memory map shows no cell in the colour its legend gives GC spans, or when a
+// worker of the Workers mode made no allocations; saves screenshots to build/js/demo-<engine>.png
+// and build/js/demo-workers-<engine>.png. Before that, the
 // npm package as a user gets it (packed, installed into a fresh project, imported from its
 // node_modules by a page) and the freestanding build's workout (tests/freestanding/page.html).
 // Pages are read through evaluate() alone, which both drivers share.
@@ -21,6 +23,8 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORT = { width: 1200, height: 1000 };
 const SCREENSHOT = new URL(`../../build/js/demo-${ENGINE}.png`, import.meta.url);
+const WORKERS_SCREENSHOT = new URL(`../../build/js/demo-workers-${ENGINE}.png`, import.meta.url);
+const WORKERS = 4;
 const SUMMARY = /^Summary: (\d+) passed, (\d+) failed$/m;
 const RUN_TIMEOUT_MS = 120000;
 const MAP_HEIGHT = 296; // demo.mjs draws the memory map in the canvas's top rows, the tier bars below
@@ -54,15 +58,30 @@ const { server, url } = await serve(0, undefined, ['js', 'demo', 'tests/freestan
 const profile = mkdtempSync(join(tmpdir(), `walloc-${ENGINE}-`));
 const browser = await launch(profile);
 
-async function runOnce(page, round) {
-  await page.click('#start');
+// Clicks `button` and waits for the console's summary line; records every [FAIL] line and a
+// summary with failures or fewer than `least` passes.
+async function runOnce(page, round, button = '#start', least = 14) {
+  await page.click(button);
   await waitFor(page, (pattern) => new RegExp(pattern, 'm').test(document.getElementById('console').innerText),
     SUMMARY.source, `the summary of run ${round}`);
   const log = await text(page, '#console');
   const [, passed, failed] = log.match(SUMMARY);
   for (const line of log.split('\n').filter((l) => l.startsWith('[FAIL]'))) problems.push(`run ${round}: ${line}`);
-  if (Number(failed) !== 0 || Number(passed) < 14) problems.push(`run ${round}: ${log.match(SUMMARY)[0]}`);
+  if (Number(failed) !== 0 || Number(passed) < least) problems.push(`run ${round}: ${log.match(SUMMARY)[0]}`);
   console.log(`${ENGINE} run ${round}: ${log.match(SUMMARY)[0]}`);
+}
+
+// The Workers mode: WORKERS Web Workers churn one shared heap; its own checks (each worker's,
+// the blocks handed on, walloc_check, live bytes and counts) give WORKERS + 4 passes, and each
+// worker's row of the stats table must show allocations.
+async function workersMode(page) {
+  await page.evaluate((count) => { document.getElementById('worker-count').value = String(count); }, WORKERS);
+  await runOnce(page, 'workers', '#workers', WORKERS + 4);
+  const allocations = await page.evaluate(() => [...document.querySelectorAll('#stats tr')]
+    .filter((row) => /^\d+$/.test(row.cells[0]?.textContent ?? '') && row.cells.length === 5).map((row) => Number(row.cells[1].textContent)));
+  if (allocations.length !== WORKERS || !allocations.every((n) => n > 0)) problems.push(`workers mode: allocations per worker ${allocations}`);
+  console.log(`${ENGINE} workers mode: allocations per worker ${allocations.join(', ')}`);
+  await page.screenshot({ path: WORKERS_SCREENSHOT.pathname, fullPage: true });
 }
 
 // Cells of the memory map in the legend's colour for GC spans (-1 when the legend has no entry).
@@ -154,6 +173,7 @@ try {
   if (!/^stopped at frame \d+$/.test(status) || after !== status) problems.push(`stop: status "${status}" then "${after}"`);
   if (await page.evaluate(() => document.getElementById('start').disabled)) problems.push('stop: Start is still disabled');
   console.log(`${ENGINE} run 3: ${status}`);
+  await workersMode(page);
 } finally {
   await browser.close();
   server.close();
