@@ -155,7 +155,8 @@ export class WallocThreads extends Walloc {
    * then the stats count them free, but only this thread reuses them) and a worker's stack
    * and thread-local block are freed. Call it when a thread stops allocating; every call on this
    * object after it throws an Error (other threads go on). A second call does nothing; so does
-   * one on a stopped heap, which no thread may enter.
+   * one on a stopped heap, which no thread may enter. A worker ended without it keeps its stack,
+   * thread-local block and cached blocks from the heap for good.
    */
   exitThread() {
     if (this.#exited) return;
