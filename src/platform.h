@@ -61,29 +61,6 @@ static inline int wl_mul_overflow(size_t count, size_t size, size_t *total) {
 #endif
 }
 
-/* The threads build (-DWALLOC_THREADS, threads.h) runs one heap behind one lock, with a cache
- * per thread in front of it. The lock is a word taken by an atomic exchange and spun on: wasm
- * code on a browser's main thread may not block (memory.atomic.wait traps there), and every
- * critical section is short (a refill or spill of a thread cache, a medium or large call, a
- * page-layer call), so spinning costs less than a wait/notify pair would; natively the spinner
- * yields the processor now and then. Single-threaded builds compile both to nothing. */
-#if defined(WALLOC_THREADS)
-extern int wl_lock_word;
-void wl_platform_pause(void);
-static inline void wl_lock(void) {
-    while (__atomic_exchange_n(&wl_lock_word, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&wl_lock_word, __ATOMIC_RELAXED)) wl_platform_pause();
-}
-static inline void wl_unlock(void) { __atomic_store_n(&wl_lock_word, 0, __ATOMIC_RELEASE); }
-
-/* Has `fn` called when the calling thread exits, where the platform tells (natively, a pthread
- * key's destructor); on wasm the embedder calls walloc_thread_exit itself. */
-void wl_platform_on_thread_exit(void (*fn)(void));
-#else
-static inline void wl_lock(void) {}
-static inline void wl_unlock(void) {}
-#endif
-
 /* Sets wl_memory_base (natively; on wasm it is 0) and returns the offset where the heap may
  * begin (__heap_base). */
 wl_off wl_platform_init(void);
@@ -124,5 +101,34 @@ void wl_platform_write_error(const char *text, size_t length);
 
 /* Stops the program after a fatal report. */
 _Noreturn void wl_platform_trap(void);
+
+/* The threads build (-DWALLOC_THREADS, threads.h) runs one heap behind one lock, with a cache
+ * per thread in front of it. The lock is a word taken by an atomic exchange and spun on: wasm
+ * code on a browser's main thread may not block (memory.atomic.wait traps there), and every
+ * critical section is short (a refill or spill of a thread cache, a medium or large call, a
+ * page-layer call), so spinning costs less than a wait/notify pair would; natively the spinner
+ * yields the processor now and then. Single-threaded builds compile both to nothing. */
+#if defined(WALLOC_THREADS)
+extern int wl_lock_word;
+/* Set by a fatal report (report.c). The reporting thread may hold the lock when it traps, and
+ * will never give it back: a thread waiting for it traps too instead of spinning forever. */
+extern int wl_reported;
+void wl_platform_pause(void);
+static inline void wl_lock(void) {
+    while (__atomic_exchange_n(&wl_lock_word, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&wl_lock_word, __ATOMIC_RELAXED)) {
+            if (__atomic_load_n(&wl_reported, __ATOMIC_RELAXED)) wl_platform_trap();
+            wl_platform_pause();
+        }
+}
+static inline void wl_unlock(void) { __atomic_store_n(&wl_lock_word, 0, __ATOMIC_RELEASE); }
+
+/* Has `fn` called when the calling thread exits, where the platform tells (natively, a pthread
+ * key's destructor); on wasm the embedder calls walloc_thread_exit itself. */
+void wl_platform_on_thread_exit(void (*fn)(void));
+#else
+static inline void wl_lock(void) {}
+static inline void wl_unlock(void) {}
+#endif
 
 #endif

@@ -31,14 +31,17 @@ static WL_COLD void publish(size_t at) {
     last_error[at] = '\0';
 }
 
+/* Once a fatal report is out (platform.h: what threads waiting for the lock do then). */
+WL_STATE int wl_reported;
+
 /* `walloc: <what><joint>0x<ptr><tail>`, then the trap. In the threads build several threads can
  * find misuse at once (a block freed by two of them): the first one's report is the one kept,
  * and the others wait until it is out (natively their abort would end the process before it)
  * and trap without writing over it. */
 _Noreturn static WL_COLD void fatal(const char *what, const char *joint, const void *ptr, const char *tail) {
-    WL_STATE static int reporting, reported;
+    WL_STATE static int reporting;
     if (WL_THREADED && __atomic_exchange_n(&reporting, 1, __ATOMIC_ACQ_REL)) {
-        while (!__atomic_load_n(&reported, __ATOMIC_ACQUIRE)) {
+        while (!__atomic_load_n(&wl_reported, __ATOMIC_ACQUIRE)) {
         }
         wl_platform_trap();
     }
@@ -46,7 +49,7 @@ _Noreturn static WL_COLD void fatal(const char *what, const char *joint, const v
     at = append(at, what);
     at = append(at, joint);
     publish(append(append_hex(at, (uintptr_t)ptr), tail));
-    __atomic_store_n(&reported, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&wl_reported, 1, __ATOMIC_RELEASE);
     wl_platform_trap();
 }
 
