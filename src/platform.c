@@ -177,13 +177,9 @@ void wl_platform_pause(void) {
 #endif
 }
 
-/* Natively and under emscripten's -pthread a pthread key's destructor runs walloc_thread_exit;
- * other wasm hosts start threads themselves and call it. */
-#if defined(__wasm__) && !defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
 void wl_platform_on_thread_exit(void (*fn)(void)) { (void)fn; }
 #else
-#include <pthread.h>
-
 WL_STATE static pthread_key_t exit_key;
 WL_STATE static int exit_key_made;
 WL_STATE static void (*exit_hook)(void);
@@ -205,14 +201,17 @@ void wl_platform_on_thread_exit(void (*fn)(void)) {
 #endif
 
 #if defined(__EMSCRIPTEN__)
-/* emscripten's runtime allocates each thread's thread-local block, and frees that, its key
- * array, stack and descriptor, through these three, which its own allocators define and a
- * program linked with -sMALLOC=none must. emscripten 3.1.6 ends a thread by running its key
- * destructors (walloc_thread_exit), freeing its thread-local block, then, on that same thread,
- * freeing its key array: a small block, which free would push into wl_self inside the block
- * just freed, enrolling it again. So that block is held instead: every later free on the thread
- * ends with walloc_thread_exit, and the block is freed with the thread's descriptor, which the
- * main thread frees (_emscripten_thread_free_data) once the thread runs no more code. */
+#include <pthread.h>
+
+/* emscripten's runtime (-pthread) allocates and frees each thread's thread-local block, key
+ * array, stack and descriptor through these three, which its own allocators define and a
+ * program linked with -sMALLOC=none must. emscripten 3.1.6 ends a thread by freeing, on that
+ * thread, its thread-local block, where wl_self lives, and then its key array: a small block,
+ * which free would cache in wl_self, enrolling the thread again inside freed memory. So the
+ * first of these frees is the thread's exit: its cache goes back (walloc_thread_exit) and its
+ * thread-local block is held instead of freed. Every later free on the thread ends with
+ * walloc_thread_exit again, and the block is freed with the thread's descriptor, which the main
+ * thread frees (_emscripten_thread_free_data) once the thread runs no more code. */
 struct held_tls {
     void *thread, *block;
     struct held_tls *next;
@@ -225,6 +224,7 @@ void *emscripten_builtin_memalign(size_t alignment, size_t size) { return walloc
 
 void emscripten_builtin_free(void *p) {
     if (p && p == __builtin_wasm_tls_base()) {
+        walloc_thread_exit();
         held = (struct held_tls){ pthread_self(), p, NULL };
         wl_lock();
         held.next = held_blocks;
