@@ -84,7 +84,7 @@ EM_THREADS_DIR := build/emscripten-threads/tests
 EM_THREADS_LINK := -O2 -Wall -Wextra -Werror -Iinclude -Itests -sMALLOC=none -sINITIAL_MEMORY=64MB \
   -sWASM_ASYNC_COMPILATION=0 -sENVIRONMENT=node -pthread -DWALLOC_THREADS -sPTHREAD_POOL_SIZE=4 -sEXIT_RUNTIME=1
 
-$(EM_THREADS_DIR)/threads.js: tests/emscripten/threads.c $(THREADS_TEST_SRCS) include/walloc.h $(EM_THREADS_LIB) tests/emscripten/emscripten.mk
+$(EM_THREADS_DIR)/threads.js: tests/emscripten/threads.c tests/emscripten/crew.h $(THREADS_TEST_SRCS) include/walloc.h $(EM_THREADS_LIB) tests/emscripten/emscripten.mk
 	@mkdir -p $(@D)
 	$(EMCC) $(EM_THREADS_LINK) -Itests/threads $< tests/threads/scenarios.c $(EM_THREADS_LIB) -o $@
 $(EM_THREADS_DIR)/threads_cpp.js: tests/emscripten/threads_cpp.cpp include/walloc.h $(EM_THREADS_LIB) tests/emscripten/emscripten.mk

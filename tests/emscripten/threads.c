@@ -15,77 +15,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crew.h"
 #include "scenarios.h"
 #include "walloc.h"
 
-/* ---- a crew of pthreads started once ---- */
-
-/* The scenarios compare walloc's counts with their own, and emscripten's runtime allocates a
- * thread's descriptor, stack, key array and thread-local block from walloc when it starts one:
- * so the crew is started before the first scenario and stays, taking one round of work after
- * another, as the workers of tests/threads/harness.mjs do. */
+/* The scenarios on the crew (crew.h): their counts must not include emscripten's allocations
+ * for starting threads. */
 #define CREW 4 /* the pool of workers emscripten starts with the program (emscripten.mk) */
 
-static pthread_mutex_t crew_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t crew_wake = PTHREAD_COND_INITIALIZER, crew_done = PTHREAD_COND_INITIALIZER;
-static struct {
-    unsigned round;       /* raised for each piece of work */
-    const char *scenario; /* NULL: the double free */
-    int count, finished, result;
-    int ready;            /* crew members running */
-} work;
-
-static void *crew_member(void *arg) {
-    int id = (int)(intptr_t)arg;
-    unsigned seen = 0;
-    pthread_mutex_lock(&crew_lock);
-    if (++work.ready == CREW) pthread_cond_signal(&crew_done);
-    pthread_mutex_unlock(&crew_lock);
-    for (;;) {
-        pthread_mutex_lock(&crew_lock);
-        while (work.round == seen) pthread_cond_wait(&crew_wake, &crew_lock);
-        seen = work.round;
-        const char *scenario = work.scenario;
-        int count = work.count;
-        pthread_mutex_unlock(&crew_lock);
-        if (id >= count) continue;
-        int result = 0;
-        if (scenario) result = scenario_run(scenario, id);
-        else scenario_double_free(id);
-        pthread_mutex_lock(&crew_lock);
-        if (result && !work.result) work.result = result;
-        if (++work.finished == count) pthread_cond_signal(&crew_done);
-        pthread_mutex_unlock(&crew_lock);
-    }
-}
-
-static int start_crew(void) {
-    for (intptr_t id = 0; id < CREW; id++) {
-        pthread_t thread;
-        if (pthread_create(&thread, NULL, crew_member, (void *)id) != 0) return -1;
-        pthread_detach(thread);
-    }
-    /* A thread allocates its thread-local block once it runs, which may be after
-     * pthread_create returned. */
-    pthread_mutex_lock(&crew_lock);
-    while (work.ready < CREW) pthread_cond_wait(&crew_done, &crew_lock);
-    pthread_mutex_unlock(&crew_lock);
+static int scenario_job(int id, const void *scenario) {
+    if (scenario) return scenario_run(scenario, id);
+    scenario_double_free(id);
     return 0;
-}
-
-/* Runs `scenario` on crew members 0 to count - 1 (count <= CREW) at once; 0, or the first
- * nonzero result. */
-static int on_threads(const char *scenario, int count) {
-    pthread_mutex_lock(&crew_lock);
-    work.scenario = scenario;
-    work.count = count;
-    work.finished = work.result = 0;
-    work.round++;
-    pthread_cond_broadcast(&crew_wake);
-    while (work.finished < count) pthread_cond_wait(&crew_done, &crew_lock);
-    int result = work.result;
-    pthread_mutex_unlock(&crew_lock);
-    return result;
 }
 
 /* ---- threads that come and go ---- */
@@ -154,10 +95,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "double-free-race") == 0) {
-        if (start_crew() || threads_setup(CREW)) return printf("setup failed: %s\n", threads_failure()), 1;
+        if (crew_start(CREW) || threads_setup(CREW)) return printf("setup failed: %s\n", threads_failure()), 1;
         printf("expect-kind double free\nexpect-pointer %p\n", double_free_target());
         fflush(stdout);
-        on_threads(NULL, CREW);
+        crew_run(scenario_job, NULL, CREW);
         printf("no thread reported the double free\n");
         return 0;
     }
@@ -166,13 +107,13 @@ int main(int argc, char **argv) {
      * may no longer be whole. */
     int passed = 0, err = visitors();
     if (!err) printf("ok %d pthreads ended with full caches, one after another\n", VISITORS), passed++;
-    if (!err && start_crew()) err = printf("FAIL: cannot start the crew\n");
+    if (!err && crew_start(CREW)) err = printf("FAIL: cannot start the crew\n");
     static const char *const scenarios[] = { "churn", "exchange", "tiers", "recycle", "exit" };
     static const int counts[] = { 1, 2, CREW };
     for (unsigned c = 0; c < sizeof counts / sizeof *counts && !err; c++)
         for (unsigned s = 0; s < sizeof scenarios / sizeof *scenarios && !err; s++) {
             err = threads_setup(counts[c]);
-            if (!err) err = on_threads(scenarios[s], counts[c]);
+            if (!err) err = crew_run(scenario_job, scenarios[s], counts[c]);
             if (!err) err = scenario_verify(scenarios[s]);
             if (err) printf("FAIL %s on %d pthreads (%d): %s\n", scenarios[s], counts[c], err, threads_failure());
             else printf("ok %s on %d pthreads\n", scenarios[s], counts[c]), passed++;
