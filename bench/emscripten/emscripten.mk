@@ -4,6 +4,11 @@
 #   make bench-emscripten        median of 5 (EM_BENCH_FLAGS='--runs N'); part of `make bench`
 #   make bench-emscripten-quick  small sizes, one run; part of `make bench-quick`
 #   BENCH=name[,name]            some workloads only
+#   make bench-emscripten-threads        churn and random actions on 1 and 2 pthreads: walloc's
+#                                emscripten threads build against dlmalloc and emmalloc under
+#                                -pthread (bench/emscripten/threads.mjs; 5 passes,
+#                                EM_THREADS_BENCH_FLAGS='--runs N'); part of `make bench`
+#   make bench-emscripten-threads-quick  one short round of each; part of `make bench-quick`
 
 EM_BENCH_DIR := build/bench-emscripten
 # Memory starts at 2 MiB (emscripten's default is 16 MiB, which would hide every difference
@@ -33,3 +38,28 @@ bench-emscripten-quick: $(EM_BENCH_MODULES)
 
 bench:: bench-emscripten
 bench-quick:: bench-emscripten-quick
+
+# The threads benchmark: bench/emscripten/threads.c and bench/threads/work.c, one program per
+# allocator, with two pthreads started with it. Memory is a fixed 128 MiB, the same for all and
+# never grown: in node 20 a thread sees another's memory.grow late (tests/emscripten/emscripten.mk).
+EM_THREADS_BENCH_LINK := -O2 -Wall -Wextra -Werror -Iinclude -pthread -sPTHREAD_POOL_SIZE=2 -sEXIT_RUNTIME=1 \
+  -sINITIAL_MEMORY=128MB -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0
+EM_THREADS_MALLOC_walloc   := -sMALLOC=none -DWALLOC_THREADS $(EM_THREADS_LIB)
+EM_THREADS_MALLOC_dlmalloc := -sMALLOC=dlmalloc
+EM_THREADS_MALLOC_emmalloc := -sMALLOC=emmalloc
+EM_THREADS_BENCH_MODULES := $(foreach a,walloc dlmalloc emmalloc,$(EM_BENCH_DIR)/threads-$(a).js)
+
+$(EM_THREADS_BENCH_MODULES): $(EM_BENCH_DIR)/threads-%.js: bench/emscripten/threads.c bench/threads/work.c \
+  tests/emscripten/crew.h tests/threads/thread_start.h include/walloc.h bench/emscripten/emscripten.mk \
+  $(EM_THREADS_LIB) | $(EM_TOOL)
+	@mkdir -p $(@D)
+	$(EMCC) $(EM_THREADS_BENCH_LINK) bench/emscripten/threads.c bench/threads/work.c $(EM_THREADS_MALLOC_$*) -o $@
+
+.PHONY: bench-emscripten-threads bench-emscripten-threads-quick
+bench-emscripten-threads: $(EM_THREADS_BENCH_MODULES)
+	$(NODE) bench/emscripten/threads.mjs $(EM_THREADS_BENCH_FLAGS)
+bench-emscripten-threads-quick: $(EM_THREADS_BENCH_MODULES)
+	$(NODE) bench/emscripten/threads.mjs --quick
+
+bench:: bench-emscripten-threads
+bench-quick:: bench-emscripten-threads-quick
