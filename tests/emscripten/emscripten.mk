@@ -1,7 +1,8 @@
-# emscripten.mk - walloc for emscripten (Debian's emcc 3.1.6): build/emscripten/libwalloc.a and
-# libwalloc-secure.a, and their tests under node. Included by the top Makefile.
+# emscripten.mk - walloc for emscripten (Debian's emcc 3.1.6): build/emscripten/libwalloc.a,
+# libwalloc-secure.a and the threads build, and their tests under node. Included by the top
+# Makefile.
 #
-#   make emscripten        the two libraries
+#   make emscripten        the three libraries
 #   make test-emscripten   test_api, test_death (every scenario through tests/death.sh, the
 #                          trap mapped to an abort by run.mjs) and test_stress (on both
 #                          libraries, as tests/secure.mk picks it) linked with -sMALLOC=none,
@@ -9,14 +10,16 @@
 #                          from JavaScript; part of `make test`
 #   make test-emscripten-threads
 #                          the threads build (build/emscripten-threads/libwalloc.a, compiled
-#                          with -pthread -DWALLOC_THREADS) under emscripten's pthreads: the
-#                          scenarios of tests/threads on 1, 2 and 4 pthreads, pthreads that end
-#                          with full caches, the double-free race through tests/death.sh, and
-#                          C++ threads (std::thread, containers, new and delete across threads);
+#                          with -pthread -DWALLOC_THREADS) under emscripten's pthreads: pthreads
+#                          that end with full caches, the scenarios of tests/threads on 1, 2 and
+#                          4 pthreads, the double-free race through tests/death.sh, and C++
+#                          threads (std::thread, containers, new and delete across threads);
 #                          part of `make test`
 #
 # A program links walloc instead of emscripten's dlmalloc with
 #   emcc ... -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 build/emscripten/libwalloc.a
+# and, with threads, compiles and links with -pthread -DWALLOC_THREADS and
+# build/emscripten-threads/libwalloc.a (a pthread gives its cache back as it ends, by itself).
 # (README, "emscripten"). Debian's emcc needs NODE_PATH=/usr/share/nodejs under this node, and
 # the JavaScript it writes reads the .wasm with fetch() under node 18+ unless linked with
 # -sWASM_ASYNC_COMPILATION=0.
