@@ -20,7 +20,7 @@
  *  - every function of the malloc family, the stats, the check, the limit and the tier functions
  *    may be called from any thread at any time, and a block may be freed by another thread than
  *    the one that allocated it. Blocks up to 32 KiB come from a cache per size class per thread
- *    (up to 16 blocks, fewer of the larger classes: about 1 MiB per thread at most), without a
+ *    (up to 16 blocks, fewer of the larger classes: about 2 MiB per thread at most), without a
  *    lock; the rest takes one lock. Every size up to 32 KiB has a size class there, as in the
  *    secure build, which costs up to an eighth of a block above 1 KiB.
  *  - misuse is reported as above; of two threads freeing one block at once, one reports the
@@ -184,7 +184,7 @@ struct walloc_stats {
  * thread's share of the counts is added under the lock. The figures are exact while no other
  * thread is inside walloc; while others allocate, each is a value it held a moment ago. There
  * peak_live_bytes counts cached blocks as live (it can exceed the true peak by what the caches
- * hold, about 1 MiB per thread at most). */
+ * hold, about 2 MiB per thread at most). */
 void walloc_get_stats(struct walloc_stats *out);
 
 /* Walks the whole heap (every span, bitmap, free list, medium block header, page-table entry,
