@@ -26,9 +26,10 @@
  *  - misuse is reported as above; of two threads freeing one block at once, one reports the
  *    double free. A free racing with the release of a span by another thread's free of a
  *    different, invalid pointer is undefined, as any use of freed memory is.
- *  - a thread that stops allocating should call walloc_thread_exit() (natively it is called when
- *    the thread exits): its cached blocks go back to the heap. Until then they count as free in
- *    the stats but only that thread can reuse them.
+ *  - a thread that stops allocating should call walloc_thread_exit() (natively and under
+ *    emscripten's pthreads it runs by itself when the thread ends): its cached blocks and its
+ *    spans go back to the heap. Until then they count as free in the stats but only that thread
+ *    can reuse them.
  *  - the collector (gc.h) is single-threaded: one thread makes every GC_ call, and only that
  *    thread's stack is scanned; other threads may use malloc and tiers meanwhile.
  *  - the secure build has no threads build.
@@ -198,8 +199,8 @@ int walloc_check(void);
 /* Gives the calling thread's cached small blocks back to the heap and folds its counts into the
  * heap's (threads build; elsewhere it does nothing). The thread may allocate again afterwards.
  * Call it before a thread's stack and thread-local memory are reclaimed: natively it runs by
- * itself when a pthread exits; on wasm the host calls it at the end of each worker. Cost: under
- * the lock, O(cached blocks). */
+ * itself when a pthread exits (under emscripten's pthreads too); other wasm hosts call it at the
+ * end of each worker. Cost: under the lock, O(cached blocks and the thread's spans). */
 void walloc_thread_exit(void);
 
 /* The last error message walloc produced (a fatal report or a failed walloc_check), or "" when
