@@ -75,32 +75,16 @@ static void group_add(struct size_class *c, struct span *s) {
     if (wl_thread_keeps(s)) return;
     unsigned g = 0;
     while (s->free_blocks > c->most_free[g]) g++;
-    struct span *head = c->groups[g];
-    if (head) {
-        s->next = head;
-        s->prev = head->prev;
-        head->prev->next = s;
-        head->prev = s;
-    } else {
-        s->next = s->prev = s;
-        c->groups[g] = s;
-        c->group_mask |= (uint8_t)(1u << g);
-    }
+    wl_ring_add(&c->groups[g], s);
+    c->group_mask |= (uint8_t)(1u << g);
     s->group = (uint8_t)g;
 }
 
 static void group_remove(struct size_class *c, struct span *s) {
     if (wl_thread_lets_go(s)) return;
     unsigned g = s->group;
-    if (s->next == s) {
-        c->groups[g] = NULL;
-        c->group_mask &= (uint8_t)~(1u << g);
-    } else {
-        s->prev->next = s->next;
-        s->next->prev = s->prev;
-        if (c->groups[g] == s) c->groups[g] = s->next;
-    }
-    s->next = s->prev = NULL;
+    wl_ring_remove(&c->groups[g], s);
+    if (!c->groups[g]) c->group_mask &= (uint8_t)~(1u << g);
 }
 
 /* Once per span, not per block: compiled for size, which pays for live_block's inlining in

@@ -11,6 +11,31 @@
 
 #include "types.h"
 
+/* Rings of spans (a class's fullness groups; in the threads build a thread's own spans): a span
+ * joins at the tail, before `*head`, and leaves from anywhere; an empty ring is NULL. */
+static inline void wl_ring_add(struct span **head, struct span *s) {
+    if (*head) {
+        s->next = *head;
+        s->prev = (*head)->prev;
+        (*head)->prev->next = s;
+        (*head)->prev = s;
+    } else {
+        s->next = s->prev = s;
+        *head = s;
+    }
+}
+
+static inline void wl_ring_remove(struct span **head, struct span *s) {
+    if (s->next == s) {
+        *head = NULL;
+    } else {
+        s->prev->next = s->next;
+        s->next->prev = s->prev;
+        if (*head == s) *head = s->next;
+    }
+    s->next = s->prev = NULL;
+}
+
 /* Builds the size-class table; called once by the page layer's first use. */
 void wl_classes_init(void);
 

@@ -10,44 +10,20 @@ _Thread_local struct wl_thread wl_self;
 WL_STATE static struct wl_thread *enrolled;
 WL_STATE static struct wl_thread *owners[WL_OWNERS]; /* by number; [0] stays NULL */
 
-/* The rings of a thread's spans: as the class's fullness groups, but headed in the thread. */
-static void ring_add(struct span **head, struct span *s) {
-    if (*head) {
-        s->next = *head;
-        s->prev = (*head)->prev;
-        (*head)->prev->next = s;
-        (*head)->prev = s;
-    } else {
-        s->next = s->prev = s;
-        *head = s;
-    }
-}
-
-static void ring_remove(struct span **head, struct span *s) {
-    if (s->next == s) {
-        *head = NULL;
-    } else {
-        s->prev->next = s->next;
-        s->next->prev = s->prev;
-        if (*head == s) *head = s->next;
-    }
-    s->next = s->prev = NULL;
-}
-
 int wl_thread_keeps(struct span *s) {
     struct wl_thread *t = owners[s->owner];
     if (!t) {
         s->owner = 0;
         return 0;
     }
-    ring_add(&t->partial[s->size_class], s);
+    wl_ring_add(&t->partial[s->size_class], s);
     s->group = WL_GROUP_OWNED;
     return 1;
 }
 
 int wl_thread_lets_go(struct span *s) {
     if (s->group != WL_GROUP_OWNED) return 0;
-    ring_remove(&owners[s->owner]->partial[s->size_class], s);
+    wl_ring_remove(&owners[s->owner]->partial[s->size_class], s);
     return 1;
 }
 
@@ -55,7 +31,7 @@ int wl_thread_lets_go(struct span *s) {
  * from the class (a span nobody owns, or a new one), which becomes the thread's. */
 static struct span *next_serving(struct wl_thread *t, unsigned cls) {
     struct span *s = t->partial[cls];
-    if (s) ring_remove(&t->partial[cls], s);
+    if (s) wl_ring_remove(&t->partial[cls], s);
     else if (!(s = wl_small_adopt(cls))) return NULL;
     s->group = WL_GROUP_THREAD;
     s->owner = t->number;
@@ -143,7 +119,7 @@ void walloc_thread_exit(void) {
             t->serving[cls] = NULL;
         }
         for (struct span *s; (s = t->partial[cls]);) {
-            ring_remove(&t->partial[cls], s);
+            wl_ring_remove(&t->partial[cls], s);
             s->owner = 0;
             wl_small_disown(s);
         }
