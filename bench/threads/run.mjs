@@ -14,7 +14,7 @@ const COUNTS = threadList.split(',').map(Number);
 const ROUNDS = quick ? 1 : 7;
 const WORKLOADS = [
   { name: 'churn', id: 0, ops: quick ? 100000 : 3000000 },
-  { name: 'random-actions', id: 1, ops: quick ? 50000 : 1000000 },
+  { name: 'random-actions', id: 1, ops: quick ? 50000 : 3000000 },
 ];
 const STACK = 128 << 10;
 const worker = new URL('../../tests/threads/worker.mjs', import.meta.url);
