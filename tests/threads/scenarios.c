@@ -296,6 +296,38 @@ static int recycle(int id) {
     return 0;
 }
 
+/* The recycle race made to happen on one thread: a bump that read the tier's cursor and end
+ * just before a reset cut its chunk off may still complete (its swap succeeds if the cursor
+ * comes back to where it was), so the cut-off chunk must stay the tier's. Grows tier 1 to two
+ * chunks, notes the free tail of the last one as such a thread would, resets, and then fills
+ * memory with malloc blocks: none may land in that tail. */
+#define STRAY_BLOCKS 256
+#define STRAY_SIZE 16384
+
+static int recycle_verify(void) {
+    struct walloc_tier_stats ts;
+    do {
+        if (!walloc_tier_alloc(tiers, 1, 4096)) return fail(54, "recycle: tier growth failed");
+        walloc_tier_get_stats(tiers, 1, &ts);
+    } while (ts.chunks < 2);
+    const struct walloc_tier_bump *b = (const struct walloc_tier_bump *)(const void *)tiers + 1;
+    uintptr_t tail = (uintptr_t)__atomic_load_n(&b->cursor, __ATOMIC_RELAXED);
+    uintptr_t end = (uintptr_t)__atomic_load_n(&b->end, __ATOMIC_RELAXED);
+    walloc_tier_reset(tiers, 1);
+    void **blocks = walloc_malloc(STRAY_BLOCKS * sizeof *blocks);
+    if (!blocks) return fail(55, "recycle: no memory for the check");
+    int err = 0;
+    for (int i = 0; i < STRAY_BLOCKS; i++) {
+        uintptr_t p = (uintptr_t)(blocks[i] = walloc_malloc(STRAY_SIZE));
+        if (p && p < end && p + STRAY_SIZE > tail && !err)
+            err = fail(56, "recycle: malloc handed out a chunk a reset cut off while a bump could still land in it");
+    }
+    for (int i = 0; i < STRAY_BLOCKS; i++) walloc_free(blocks[i]);
+    walloc_free(blocks);
+    add_counts(STRAY_BLOCKS + 1, STRAY_BLOCKS + 1);
+    return err;
+}
+
 /* ---- exit: threads fill their caches, hand some blocks over, and leave ---- */
 
 static int exit_run(int id) {
@@ -331,6 +363,7 @@ int scenario_run(const char *name, int id) {
 int scenario_verify(const char *name) {
     if (failed) return 4;
     if (same(name, "tiers") && tier_verify()) return 5;
+    if (same(name, "recycle") && recycle_verify()) return 5;
     if (walloc_check() != 0) return fail(6, walloc_last_error());
     struct walloc_stats now;
     walloc_get_stats(&now);
