@@ -54,6 +54,7 @@ struct tally {
     size_t medium_live_bytes, medium_free_bytes, medium_listed;
     size_t parked;           /* small blocks whose bit is set beyond their span's free_blocks */
     size_t cached;           /* threads build: small blocks claimed but live to the heap */
+    struct wl_thread_totals threads; /* what the threads' caches and spans say, read once */
 };
 
 static int check_small(const struct span *s, struct tally *t) {
@@ -204,9 +205,7 @@ static int check_lists(const struct tally *t) {
             } while (s != head);
         }
     }
-    struct wl_thread_totals threads;
-    wl_thread_totals(&threads);
-    listed += threads.owned_spans; /* the spans threads own (threads.h) */
+    listed += t->threads.owned_spans; /* the spans threads own (threads.h) */
     if (listed != t->available_spans) return wl_check_failed(-22, "span with free blocks missing from its fullness group", 0);
     if (parked != t->parked) return wl_check_failed(-17, "free bits disagree with the rings of recent frees", 0);
     for (unsigned b = 0; b < WL_BIN_COUNT; b++) {
@@ -239,9 +238,7 @@ static int check_counters(const struct tally *t) {
 
 /* The threads build: what the spans say threads' caches hold is what the caches say. */
 static int check_threads(const struct tally *t) {
-    struct wl_thread_totals threads;
-    wl_thread_totals(&threads);
-    if (t->cached != threads.cached_blocks) return wl_check_failed(-94, "claimed blocks disagree with the thread caches", 0);
+    if (t->cached != t->threads.cached_blocks) return wl_check_failed(-94, "claimed blocks disagree with the thread caches", 0);
     return wl_thread_check_own();
 }
 
@@ -249,6 +246,7 @@ static int check_locked(void) {
     if (!wl_heap.ready) return 0;
     struct tally t = { 0 };
     int err;
+    wl_thread_totals(&t.threads);
     if ((err = walk_spans(&t)) || (err = check_lists(&t)) || (err = check_counters(&t)) ||
         (err = check_threads(&t)) || (err = wl_descriptors_check()))
         return err;

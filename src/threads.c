@@ -38,12 +38,14 @@ static struct span *next_serving(struct wl_thread *t, unsigned cls) {
     return s;
 }
 
+/* An enrolled thread's stacks have a depth (enroll sets every one to 2 or more). */
+static int enrolled_thread(const struct wl_thread *t) { return t->depth[0] != 0; }
+
 static void enroll(struct wl_thread *t) {
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) {
         uint32_t fit = WL_CACHE_BYTES / wl_classes[cls].size;
         t->depth[cls] = (uint8_t)(fit > WL_CACHE_DEPTH ? WL_CACHE_DEPTH : fit < 2 ? 2 : fit);
     }
-    t->enrolled = 1;
     t->number = 0;
     for (unsigned n = 1; n < WL_OWNERS && !t->number; n++)
         if (!owners[n]) owners[t->number = (uint8_t)n] = t;
@@ -60,7 +62,6 @@ static void withdraw(struct wl_thread *t) {
     if (t->next) t->next->prev = t->prev;
     t->next = t->prev = NULL;
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) t->depth[cls] = 0;
-    t->enrolled = 0;
 }
 
 unsigned wl_thread_refill(unsigned cls) {
@@ -68,7 +69,7 @@ unsigned wl_thread_refill(unsigned cls) {
     wl_lock();
     /* The class sizes that set the depths are known once the heap is; a heap that cannot start
      * leaves the thread unenrolled, and malloc's locked path reports ENOMEM. */
-    if (!t->enrolled && (wl_heap.ready || wl_heap_init())) enroll(t);
+    if (!enrolled_thread(t) && (wl_heap.ready || wl_heap_init())) enroll(t);
     unsigned n = 0, want = t->depth[cls] / 2u;
     while (n < want) {
         struct span *s = t->serving[cls];
@@ -96,7 +97,7 @@ void wl_thread_spill(struct span *s, unsigned index) {
     struct wl_thread *t = &wl_self;
     unsigned cls = s->size_class;
     wl_lock();
-    if (!t->enrolled) enroll(t);
+    if (!enrolled_thread(t)) enroll(t);
     if (t->count[cls] >= t->depth[cls]) give_back(t, cls, t->depth[cls] / 2u);
     t->blocks[cls][t->count[cls]] = (struct recent_block){ s, index };
     WL_OWN_STORE(t->count[cls], (uint8_t)(t->count[cls] + 1));
@@ -106,7 +107,7 @@ void wl_thread_spill(struct span *s, unsigned index) {
 
 void walloc_thread_exit(void) {
     struct wl_thread *t = &wl_self;
-    if (!t->enrolled) return;
+    if (!enrolled_thread(t)) return;
     wl_lock();
     for (unsigned cls = 0; cls < WL_CACHED_CLASSES; cls++) give_back(t, cls, t->count[cls]);
     /* Then its spans become nobody's before they are listed again, so that they join their

@@ -56,10 +56,9 @@ _Static_assert(WL_CLASSED_MAX == WL_SMALL_MAX, "every class is cached");
 
 struct wl_thread {
     uint8_t count[WL_CACHED_CLASSES]; /* blocks in each class's stack */
-    uint8_t depth[WL_CACHED_CLASSES]; /* how many each may hold once the thread is enrolled, 0
-                                      before: the first free then takes the slow path, which
-                                      enrolls the thread */
-    uint8_t enrolled;
+    uint8_t depth[WL_CACHED_CLASSES]; /* how many each may hold once the thread is enrolled
+                                      (never 0: at least 2), 0 before: the first free then takes
+                                      the slow path, which enrolls the thread */
     size_t pushes;                 /* frees that went into the stacks */
     size_t spills;                 /* blocks the stacks gave back to the heap */
     struct wl_thread *next, *prev; /* the enrolled threads, under the lock */
