@@ -3,11 +3,10 @@
  * stop the heap, and the word that says it has stopped.
  *
  * The module is linked with --shared-memory (js.mk) and instantiated once per thread on one
- * WebAssembly.Memory. Each instance has its own __stack_pointer and __tls_base globals, but
- * both start out pointing at the same place for every instance: the linker's stack, and 0. So
- * every thread needs a stack and a thread-local block (walloc's cache, glue.c's scratch words)
- * of its own before its first call: the first thread gets static ones, the others an area that
- * an existing thread allocates for them and the host installs. */
+ * WebAssembly.Memory; every thread needs a stack and a thread-local block (walloc's cache,
+ * glue.c's scratch words) of its own before its first call, which thread_start.h's exports set
+ * up: the first thread gets static ones, the others an area that an existing thread allocates
+ * for them and the host installs. */
 #include "glue.h"
 #include "walloc.h"
 #include "medium.h"
@@ -15,45 +14,14 @@
 #include "platform.h"
 #include "small.h"
 #include "threads.h"
-
-/* wasm-ld's: copies the module's thread-local initial data to `block` and points __tls_base
- * at it. */
-void __wasm_init_tls(void *block);
-
-/* The first thread's thread-local block. It cannot come from malloc: malloc's cache lives in
- * the very block being set up. The block holds walloc's thread cache and glue.c's per-thread
- * buffers, 12 KiB in all as of this writing; the rest is room for the cache to grow, and
- * wjs_first_thread says when it outgrew even that. */
-static _Alignas(16) unsigned char first_tls[32768];
-
-/* Sets up the first instance as walloc's first thread, on the linker's stack. Returns 0, doing
- * nothing, when the thread-local block outgrew first_tls (threads.mjs then refuses the module). */
-EXPORT(wjs_first_thread) int wjs_first_thread(void) {
-    if (__builtin_wasm_tls_size() > sizeof first_tls) return 0;
-    __wasm_init_tls(first_tls);
-    return 1;
-}
-
-static size_t tls_bytes(void) { return (__builtin_wasm_tls_size() + 15) & ~(size_t)15; }
-
-/* On a thread already set up: an area for another thread, `stack` bytes of stack (a multiple
- * of 16; the stack grows down from area + stack) followed by its thread-local block. NULL when
- * memory runs out. */
-EXPORT(wjs_thread_area) void *wjs_thread_area(size_t stack) {
-    if (stack > SIZE_MAX - tls_bytes()) return NULL;
-    return walloc_aligned_alloc(16, stack + tls_bytes());
-}
-
-/* On the new thread, after the host set its __stack_pointer to `tls`, the top of its stack and
- * the start of its thread-local block. */
-EXPORT(wjs_thread_init) void wjs_thread_init(void *tls) { __wasm_init_tls(tls); }
+#include "thread_start.h"
 
 /* Ends the calling thread's use of the heap: its cached blocks go back (walloc_thread_exit),
  * then its own area (0 for the first thread, whose area is static). That free runs on the
  * stack it frees, which is sound because nothing reads the area after it: the library keeps
  * span records out of line and writes nothing into a large block it frees, this frame keeps no
  * data on the stack, and the stack pointer comes back from a wasm local, not from memory. The
- * area is a large block: wjs_thread_area asks for more than the medium limit (threads.mjs). */
+ * area is a large block: thread_area is asked for more than the medium limit (threads.mjs). */
 EXPORT(wjs_thread_exit) void wjs_thread_exit(void *area) {
     walloc_thread_exit();
     walloc_free(area);

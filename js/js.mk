@@ -72,7 +72,7 @@ $(JS64_WASM): build/wasm64/js/glue.o $(FREE64_LIB)
 JS_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory -Wl,--initial-memory=196608 \
 	-Wl,--max-memory=4294967296 $(JS_EXPORTS:%=-Wl,--export=%)
 
-build/wasm32-threads/js/%.o: js/%.c js/glue.h $(HDRS) js/js.mk | $(DEPS)
+build/wasm32-threads/js/%.o: js/%.c js/glue.h js/thread_start.h $(HDRS) js/js.mk | $(DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(THREADS_FLAGS) -Isrc -c $< -o $@
 

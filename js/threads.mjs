@@ -93,12 +93,12 @@ export class WallocThreads extends Walloc {
     if (source instanceof WebAssembly.Module) module = source;
     else if (source !== undefined) module = await compileFrom(new URL(source, import.meta.url));
     else module = await (defaultModule ??= compileFrom(new URL('./walloc-threads.wasm', import.meta.url)));
-    if (!WebAssembly.Module.exports(module).some(({ name }) => name === 'wjs_first_thread')) {
+    if (!WebAssembly.Module.exports(module).some(({ name }) => name === 'wjs_stop_word')) {
       throw new TypeError('walloc: WallocThreads needs walloc-threads.wasm; the module given is another build');
     }
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: pages, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    if (!instance.exports.wjs_first_thread()) throw new Error('walloc: the module\'s thread-local block outgrew its first thread\'s');
+    if (instance.exports.first_thread_init() !== 0) throw new Error('walloc: the module\'s thread-local block outgrew its first thread\'s');
     const heap = new WallocThreads(instance, memory, module, 0, throwOnOOM);
     if (maxBytes !== undefined) heap.setLimit(maxBytes);
     return heap;
@@ -123,7 +123,7 @@ export class WallocThreads extends Walloc {
       throw new RangeError(`walloc: handoff.area ${hex(area)} is no thread area of this memory`);
     }
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    if (!instance.exports.wjs_thread_init) throw new TypeError('walloc: handoff.module is not walloc-threads.wasm');
+    if (!instance.exports.wjs_stop_word) throw new TypeError('walloc: handoff.module is not walloc-threads.wasm');
     if (Atomics.load(new Int32Array(memory.buffer, instance.exports.wjs_stop_word(), 1), 0) !== 0) {
       throw new Error(`walloc: the heap stopped after a report: ${cString(memory, instance.exports.walloc_last_error())}`);
     }
@@ -132,7 +132,7 @@ export class WallocThreads extends Walloc {
     }
     const top = area + STACK_BYTES;
     instance.exports.__stack_pointer.value = top;
-    instance.exports.wjs_thread_init(top);
+    instance.exports.thread_init(top);
     return new WallocThreads(instance, memory, module, area, throwOnOOM);
   }
 
@@ -144,7 +144,7 @@ export class WallocThreads extends Walloc {
    */
   handoff() {
     this.#enter();
-    const area = this.#exports.wjs_thread_area(STACK_BYTES) >>> 0;
+    const area = this.#exports.thread_area(STACK_BYTES) >>> 0;
     if (area === 0) throw new RangeError(`walloc: out of memory for a thread's stack of ${STACK_BYTES} bytes`);
     Atomics.store(new Int32Array(this.memory.buffer), area / 4, UNJOINED);
     return { module: this.#module, memory: this.memory, area };

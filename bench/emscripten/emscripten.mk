@@ -50,7 +50,7 @@ EM_THREADS_MALLOC_emmalloc := -sMALLOC=emmalloc
 EM_THREADS_BENCH_MODULES := $(foreach a,walloc dlmalloc emmalloc,$(EM_BENCH_DIR)/threads-$(a).js)
 
 $(EM_THREADS_BENCH_MODULES): $(EM_BENCH_DIR)/threads-%.js: bench/emscripten/threads.c bench/threads/work.c \
-  tests/emscripten/crew.h tests/threads/thread_start.h include/walloc.h bench/emscripten/emscripten.mk \
+  tests/emscripten/crew.h js/thread_start.h include/walloc.h bench/emscripten/emscripten.mk \
   $(EM_THREADS_LIB) | $(EM_TOOL)
 	@mkdir -p $(@D)
 	$(EMCC) $(EM_THREADS_BENCH_LINK) bench/emscripten/threads.c bench/threads/work.c $(EM_THREADS_MALLOC_$*) -o $@

@@ -1,6 +1,7 @@
 /* dlmalloc-lock.c - the libc functions the locked dlmalloc peer calls (dlmalloc-lock.h): sbrk
  * over memory.grow (dlmalloc calls it under its lock), memset and memcpy as bulk-memory
- * instructions, a yield that wasm has not got, and malloc and free by their standard names. */
+ * instructions, a yield that wasm has not got, and malloc, aligned_alloc and free by their
+ * standard names. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ int sched_yield(void) { return 0; }
 /* Emscripten's copy names its functions with the dl prefix; the workloads call the standard
  * names. */
 void *dlmalloc(size_t bytes);
+void *dlmemalign(size_t alignment, size_t bytes);
 void dlfree(void *block);
 void *malloc(size_t bytes) { return dlmalloc(bytes); }
+void *aligned_alloc(size_t alignment, size_t bytes) { return dlmemalign(alignment, bytes); }
 void free(void *block) { dlfree(block); }

@@ -14,11 +14,11 @@ THREADS_BENCH_LINK := -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory -Wl
 THREADS_BENCH_MODULES := $(THREADS_BENCH_DIR)/work-walloc-threads.wasm $(THREADS_BENCH_DIR)/work-walloc.wasm \
 	$(if $(wildcard $(DLMALLOC_LOCK_LIB)),$(THREADS_BENCH_DIR)/work-dlmalloc-lock.wasm)
 
-$(THREADS_BENCH_DIR)/work-walloc-threads.wasm: bench/threads/work.c tests/threads/thread_start.h $(THREADS_LIB) | $(DEPS)
+$(THREADS_BENCH_DIR)/work-walloc-threads.wasm: bench/threads/work.c js/thread_start.h $(THREADS_LIB) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(THREADS_FLAGS) $(THREADS_BENCH_LINK) $< $(THREADS_LIB) -o $@
 
-$(THREADS_BENCH_DIR)/work-dlmalloc-lock.wasm: bench/threads/work.c tests/threads/thread_start.h $(DLMALLOC_LOCK_LIB) | $(DEPS)
+$(THREADS_BENCH_DIR)/work-dlmalloc-lock.wasm: bench/threads/work.c js/thread_start.h $(DLMALLOC_LOCK_LIB) | $(DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(THREADS_FLAGS) $(THREADS_BENCH_LINK) $< $(DLMALLOC_LOCK_LIB) -o $@
 

@@ -10,7 +10,7 @@
 
 #include "walloc.h"
 #if !defined(SINGLE_THREADED)
-#include "../../tests/threads/thread_start.h"
+#include "../../js/thread_start.h"
 #else
 #define EXPORT(name) __attribute__((export_name(#name)))
 #endif

@@ -9,7 +9,7 @@
 
 THREADS_TEST_WASM := build/wasm32-threads/tests/test_threads.wasm
 THREADS_TEST_NATIVE := build/native-tsan/tests/test_threads
-THREADS_TEST_SRCS := tests/threads/scenarios.c tests/threads/scenarios.h tests/threads/thread_start.h
+THREADS_TEST_SRCS := tests/threads/scenarios.c tests/threads/scenarios.h js/thread_start.h
 # A module for --shared-memory: every thread instantiates it on the one imported memory, and the
 # host sets each instance's stack pointer (tests/threads/wasm.c says how).
 THREADS_LINK := -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory -Wl,--max-memory=268435456 \

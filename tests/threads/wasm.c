@@ -1,7 +1,7 @@
 /* wasm.c - the threads test's wasm driver: exports the scenarios (scenarios.h) and what a host
  * needs to start a thread on a shared memory (thread_start.h), for tests/threads/harness.mjs. */
 #include "scenarios.h"
-#include "thread_start.h"
+#include "../../js/thread_start.h"
 
 static const char *const names[] = { "churn", "exchange", "tiers", "recycle", "exit" };
 
