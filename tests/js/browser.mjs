@@ -15,12 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '../../demo/serve.mjs';
+import { launch as launchBrowser } from '../host/browser.mjs';
 
 const ENGINE = process.argv[2] ?? 'chromium';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORT = { width: 1200, height: 1000 };
 const SCREENSHOT = new URL(`../../build/js/demo-${ENGINE}.png`, import.meta.url);
 const WORKERS_SCREENSHOT = new URL(`../../build/js/demo-workers-${ENGINE}.png`, import.meta.url);
@@ -30,18 +27,7 @@ const RUN_TIMEOUT_MS = 120000;
 const MAP_HEIGHT = 296; // demo.mjs draws the memory map in the canvas's top rows, the tier bars below
 
 /** The browser of ENGINE, as { newPage(), close() }; each driver's pages take the same calls. */
-async function launch(profile) {
-  if (ENGINE === 'firefox') {
-    const { default: puppeteer } = await import('puppeteer-core');
-    const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true,
-      defaultViewport: VIEWPORT, userDataDir: profile });
-    return { newPage: () => browser.newPage(), close: () => browser.close() };
-  }
-  if (ENGINE !== 'chromium') throw new Error(`unknown engine ${ENGINE}: chromium or firefox`);
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: VIEWPORT });
-  return { newPage: () => context.newPage(), close: () => context.close() };
-}
+const launch = (profile) => launchBrowser(ENGINE, profile, VIEWPORT);
 
 /** Polls `test` (a function run in the page, given `arg`) until it returns true. */
 async function waitFor(page, test, arg, what) {
